@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs, builds, starts the loopback registry, runs unit and
+# integration tests with node's test runner, then the Dockerfile conformance corpus when the frontend exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+export GANTRY_TEST_DIR=${GANTRY_TEST_DIR:-/tmp/gantry-test}
+bash scripts/start-registry.sh
+mapfile -t tests < <(find dist/src dist/test -name '*.test.js' | sort)
+node --test --test-concurrency=2 --test-reporter=spec "${tests[@]}"

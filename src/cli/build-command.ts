@@ -1,0 +1,102 @@
+// `gantry build`: buildctl's build command. Reads LLB on stdin when no --frontend is given.
+import { writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { GantryError } from "../util/errors.js";
+import type { Client, SecretSource, SolveOptions } from "../client/client.js";
+import { flagBool, flagList, flagValue, parseArgs, type FlagSpec } from "./args.js";
+import { parseCsvAttrs } from "./csv-attrs.js";
+import { parseOutput } from "./output-spec.js";
+import { readStdin } from "./read-stdin.js";
+import { createPrinter, type ProgressMode } from "./progress/create-printer.js";
+import { errorSummary } from "./progress/error-summary.js";
+import { metadataFileContent } from "./metadata-file.js";
+
+export const BUILD_FLAGS: FlagSpec[] = [
+  { names: ["--frontend"], kind: "string" },
+  { names: ["--opt"], kind: "list" },
+  { names: ["--local"], kind: "list" },
+  { names: ["--output", "-o"], kind: "list" },
+  { names: ["--progress"], kind: "string" },
+  { names: ["--no-cache"], kind: "bool" },
+  { names: ["--secret"], kind: "list" },
+  { names: ["--ssh"], kind: "list" },
+  { names: ["--export-cache"], kind: "list" },
+  { names: ["--import-cache"], kind: "list" },
+  { names: ["--metadata-file"], kind: "string" },
+  { names: ["--trace"], kind: "string" },
+  { names: ["--allow"], kind: "list" },
+];
+
+function keyValues(values: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq <= 0) throw new GantryError("InvalidArgument", `Invalid ${flag} "${v}": expected key=value.`);
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+function parseSecrets(values: string[]): Record<string, SecretSource> {
+  const out: Record<string, SecretSource> = {};
+  for (const v of values) {
+    const a = parseCsvAttrs(v, "--secret");
+    const id = a.id;
+    const src = a.src ?? a.source;
+    if (!id) throw new GantryError("InvalidArgument", `Invalid --secret "${v}": id= is required.`);
+    if (src) out[id] = { file: resolve(src) };
+    else if (a.env) out[id] = { env: a.env };
+    else out[id] = { env: id };
+  }
+  return out;
+}
+
+function unsupported(args: ReturnType<typeof parseArgs>, flags: string[]): void {
+  for (const f of flags) {
+    if (flagList(args, f).length) {
+      throw new GantryError("Unimplemented", `${f} is not supported by gantry yet; remove it to build without it.`);
+    }
+  }
+}
+
+export async function buildCommand(argv: string[], client: () => Promise<Client>): Promise<number> {
+  const args = parseArgs(argv, BUILD_FLAGS, "build");
+  unsupported(args, ["--ssh", "--export-cache", "--import-cache"]);
+  const progress = (flagValue(args, "--progress") ?? process.env.BUILDKIT_PROGRESS ?? "auto") as ProgressMode;
+  if (!["auto", "tty", "plain", "quiet"].includes(progress)) {
+    throw new GantryError("InvalidArgument", `Invalid --progress "${progress}": use auto, tty, plain or quiet.`);
+  }
+  const frontend = flagValue(args, "--frontend");
+  const exports = flagList(args, "--output").map((o) => parseOutput(o, process.stdout.isTTY === true));
+  const locals = Object.fromEntries(Object.entries(keyValues(flagList(args, "--local"), "--local")).map(([k, v]) => [k, resolve(v)]));
+  const opts: SolveOptions = {
+    frontend,
+    frontendAttrs: keyValues(flagList(args, "--opt"), "--opt"),
+    exports,
+    locals,
+    secrets: parseSecrets(flagList(args, "--secret")),
+    noCache: flagBool(args, "--no-cache"),
+  };
+  if (!frontend) opts.definition = await readStdin("The LLB definition");
+  const c = await client();
+  const printer = createPrinter(progress, process.stderr);
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new GantryError("Canceled", "The build was interrupted."));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const res = await c.solve({ ...opts, signal: abort.signal, onProgress: (e) => printer?.write(e) });
+    printer?.finish();
+    const mdFile = flagValue(args, "--metadata-file");
+    if (mdFile) await writeFile(mdFile, metadataFileContent(res.exporterResponse));
+    return 0;
+  } catch (err) {
+    printer?.finish();
+    if (printer) process.stderr.write(errorSummary(printer.table));
+    throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await c.close();
+  }
+}

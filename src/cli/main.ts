@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `gantry`: buildctl's commands and flags. With no --addr (and no BUILDKIT_HOST) it builds in-process.
+import { codeOf, GantryError, messageOf } from "../util/errors.js";
+import type { Client } from "../client/client.js";
+import { connect } from "../client/connect.js";
+import { buildCommand } from "./build-command.js";
+import { debugCommand } from "./debug-command.js";
+import { duCommand, pruneCommand } from "./disk-commands.js";
+
+const USAGE = `Usage: gantry [--addr unix://…|tcp://…] [--root DIR] COMMAND [flags]
+
+Commands:
+  build          build from LLB on stdin or with a frontend (--frontend dockerfile.v0)
+  du             show disk usage of the build cache
+  prune          remove build cache
+  debug          dump-llb (LLB on stdin), workers, info
+`;
+
+interface GlobalOptions {
+  addr?: string;
+  root?: string;
+  debug: boolean;
+}
+
+function splitGlobal(argv: string[]): { global: GlobalOptions; rest: string[] } {
+  const global: GlobalOptions = { debug: !!process.env.GANTRY_DEBUG };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    const [name, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    if (name === "--addr" || name === "--root") {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new GantryError("InvalidArgument", `Flag ${name} needs a value.`);
+      if (name === "--addr") global.addr = v;
+      else global.root = v;
+    } else if (a === "--debug") global.debug = true;
+    else break;
+  }
+  return { global, rest: argv.slice(i) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { global, rest } = splitGlobal(argv);
+  const [command, ...args] = rest;
+  const client = (): Promise<Client> => connect({ addr: global.addr, root: global.root });
+  switch (command) {
+    case "build":
+    case "b":
+      return buildCommand(args, client);
+    case "du":
+      return duCommand(args, client);
+    case "prune":
+      return pruneCommand(args, client);
+    case "debug":
+      return debugCommand(args, client);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return command === undefined ? 1 : 0;
+    case "--version":
+      process.stdout.write("gantry 0.1.0\n");
+      return 0;
+    default:
+      throw new GantryError("InvalidArgument", `Unknown command "${command}".\n\n${USAGE}`);
+  }
+}
+
+function report(err: unknown): void {
+  const debug = !!process.env.GANTRY_DEBUG || process.argv.includes("--debug");
+  process.stderr.write(`error: ${messageOf(err)}\n`);
+  if (err instanceof GantryError && err.hint) process.stderr.write(`${err.hint}\n`);
+  if (debug || (codeOf(err) === "Internal" && !(err instanceof GantryError))) {
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    report(err);
+    process.exitCode = 1;
+  },
+);

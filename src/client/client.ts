@@ -1,0 +1,66 @@
+// Gantry's client library: one interface whether the engine runs in this process or behind gantryd.
+import type { ProgressSink } from "../util/progress-event.js";
+
+export interface ExportEntry {
+  type: string;
+  attrs: Record<string, string>;
+}
+
+/** Where a secret's bytes come from on the client (buildctl's `--secret id=,src=|env=`). */
+export type SecretSource = { file: string } | { env: string };
+
+export interface SolveOptions {
+  /** A marshalled pb.Definition (what `gantry build` reads on stdin). */
+  definition?: Uint8Array;
+  /** `dockerfile.v0` or `gateway.v0`, with its attributes (`--opt`). */
+  frontend?: string;
+  frontendAttrs?: Record<string, string>;
+  exports?: ExportEntry[];
+  /** `--local name=dir`: the client directories the build may read. */
+  locals?: Record<string, string>;
+  secrets?: Record<string, SecretSource>;
+  noCache?: boolean;
+  signal?: AbortSignal;
+  onProgress?: ProgressSink;
+}
+
+export interface SolveResult {
+  /** Upstream's ExporterResponse keys (`containerimage.digest`, …). */
+  exporterResponse: Record<string, string>;
+}
+
+export interface UsageRecord {
+  id: string;
+  mutable: boolean;
+  inUse: boolean;
+  size: number;
+  parents: string[];
+  createdAt: Date;
+  lastUsedAt?: Date;
+  usageCount: number;
+  description: string;
+  recordType: string;
+  shared: boolean;
+}
+
+export interface PruneOptions {
+  all?: boolean;
+  filters?: string[];
+  keepDuration?: number;
+  keepBytes?: number;
+}
+
+export interface WorkerInfo {
+  id: string;
+  labels: Record<string, string>;
+  platforms: string[];
+}
+
+export interface Client {
+  solve(opts: SolveOptions): Promise<SolveResult>;
+  diskUsage(filters?: string[]): Promise<UsageRecord[]>;
+  prune(opts: PruneOptions, onRecord?: (r: UsageRecord) => void): Promise<void>;
+  listWorkers(): Promise<WorkerInfo[]>;
+  info(): Promise<{ version: string; revision: string; package: string }>;
+  close(): Promise<void>;
+}

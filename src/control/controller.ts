@@ -1,0 +1,116 @@
+// The controller: one engine (worker, solver, exporters, frontends) behind the Control API's operations.
+// The embedded client and gantryd both drive it.
+import { join } from "node:path";
+import type { BuildSession } from "../session/build-session.js";
+import { loadDefinition, type LoadedDefinition } from "../llb/definition.js";
+import { llbGraph, type LlbPayload } from "../ops/llb-graph.js";
+import { createLlbOpResolver } from "../ops/op-resolver.js";
+import type { WorkerRef } from "../ops/worker-ref.js";
+import { hostPlatform, formatPlatform } from "../oci/platform.js";
+import { createSolver, type Solver } from "../solver/solver.js";
+import { MemoryResultStorage } from "../solver/memory-result-storage.js";
+import { GantryError } from "../util/errors.js";
+import type { ProgressSink } from "../util/progress-event.js";
+import { createExporters, resolveExports, runExports } from "./exporters.js";
+import { defaultRoot, lockStateDir, resetTransientState } from "./state-dir.js";
+import { openWorker, type Worker } from "./worker.js";
+import type { Exporter } from "../exporter/exporter.js";
+
+export interface ControlSolveRequest {
+  definition?: Uint8Array;
+  frontend?: string;
+  frontendAttrs: Record<string, string>;
+  exports: Array<{ type: string; attrs: Record<string, string> }>;
+  session: BuildSession;
+  noCache: boolean;
+  entitlements?: string[];
+}
+
+export interface ControllerOptions {
+  root?: string;
+  insecureRegistries?: string[];
+  maxParallelism?: number;
+}
+
+export const VERSION = { package: "github.com/gantry-build/gantry", version: "v0.1.0", revision: "dev" };
+
+export class Controller {
+  readonly #worker: Worker;
+  readonly #solver: Solver<LlbPayload, WorkerRef>;
+  readonly #results: MemoryResultStorage<WorkerRef>;
+  readonly #exporters: Map<string, Exporter>;
+  readonly #unlock: () => Promise<void>;
+
+  constructor(parts: { worker: Worker; unlock: () => Promise<void> }) {
+    this.#worker = parts.worker;
+    this.#unlock = parts.unlock;
+    this.#results = new MemoryResultStorage<WorkerRef>();
+    this.#solver = createSolver({ resolveOp: createLlbOpResolver(parts.worker.deps), results: this.#results });
+    this.#exporters = createExporters(parts.worker.deps.content);
+  }
+
+  async solve(req: ControlSolveRequest, opts: { signal?: AbortSignal; progress: ProgressSink }): Promise<{ exporterResponse: Record<string, string> }> {
+    const exports = await resolveExports(this.#exporters, req.exports);
+    const def = this.#definitionOf(req);
+    const platform = hostPlatform();
+    const build = { session: req.session, platform, entitlements: new Set(req.entitlements ?? []) };
+    const result = await this.#solver.solve(llbGraph(def, build, { noCache: req.noCache }), { signal: opts.signal, progress: opts.progress });
+    try {
+      const exporterResponse = await runExports(exports, {
+        result, refs: this.#worker.deps.refs, platform, sessionId: req.session.id, progress: opts.progress, signal: opts.signal,
+      });
+      return { exporterResponse };
+    } finally {
+      await result.release();
+    }
+  }
+
+  #definitionOf(req: ControlSolveRequest): LoadedDefinition {
+    if (req.definition) return loadDefinition(req.definition);
+    if (req.frontend) throw new GantryError("InvalidArgument", `Unknown frontend "${req.frontend}".`);
+    throw new GantryError("InvalidArgument", "Nothing to build: give an LLB definition on stdin or a --frontend.");
+  }
+
+  async diskUsage(): Promise<never> {
+    throw new GantryError("Unimplemented", "Disk usage needs the persistent cache, which this version does not have yet.");
+  }
+
+  async prune(): Promise<never> {
+    throw new GantryError("Unimplemented", "Prune needs the persistent cache, which this version does not have yet.");
+  }
+
+  async listWorkers(): Promise<Array<{ id: string; labels: Record<string, string>; platforms: string[] }>> {
+    return [{
+      id: "gantry-oci",
+      labels: { "org.mobyproject.buildkit.worker.executor": "oci", "org.mobyproject.buildkit.worker.snapshotter": this.#worker.kind },
+      platforms: [formatPlatform(hostPlatform())],
+    }];
+  }
+
+  async info(): Promise<typeof VERSION> {
+    return VERSION;
+  }
+
+  async close(): Promise<void> {
+    await this.#solver.close();
+    await this.#results.close();
+    await this.#worker.close();
+    await this.#unlock();
+  }
+}
+
+/** Opens the engine on a state directory (locked for this process until `close`). */
+export async function openController(opts: ControllerOptions = {}): Promise<Controller> {
+  const root = opts.root ?? defaultRoot();
+  const unlock = await lockStateDir(root, {
+    onWait: (pid) => process.stderr.write(`waiting for process ${pid}, which is using ${root}\n`),
+  });
+  try {
+    await resetTransientState(root, join(root, "executor", "runc"));
+    const worker = await openWorker({ root, insecureRegistries: opts.insecureRegistries, maxParallelism: opts.maxParallelism });
+    return new Controller({ worker, unlock });
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+}

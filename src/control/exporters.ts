@@ -1,0 +1,90 @@
+// The exporters by type name, and running them as progress vertices after the solve.
+import { createDockerExporter, createOciExporter } from "../exporter/oci-exporter.js";
+import { createLocalExporter } from "../exporter/local-exporter.js";
+import { createTarExporter } from "../exporter/tar-exporter.js";
+import type { Exporter, ExporterInstance, ExportLayer } from "../exporter/exporter.js";
+import { LayerBlobCache } from "../exporter/layer-blobs.js";
+import type { ContentStore } from "../content/content-store.js";
+import type { RefManager } from "../cache/ref-manager.js";
+import type { Platform } from "../oci/types.js";
+import type { WorkerRef } from "../ops/worker-ref.js";
+import { createVertexProgress } from "../solver/vertex-progress.js";
+import type { ProgressSink } from "../util/progress-event.js";
+import { sha256 } from "../util/digest.js";
+import { GantryError, messageOf } from "../util/errors.js";
+
+/** Gantry's extension for LLB builds: the image config to export with, given as an exporter attr. */
+export const IMAGE_CONFIG_ATTR = "containerimage.config";
+
+export function createExporters(store: ContentStore): Map<string, Exporter> {
+  const layerBlobs = new LayerBlobCache(store);
+  return new Map<string, Exporter>([
+    ["local", createLocalExporter()],
+    ["tar", createTarExporter()],
+    ["oci", createOciExporter({ store, layerBlobs })],
+    ["docker", createDockerExporter({ store, layerBlobs })],
+  ]);
+}
+
+export interface ResolvedExport {
+  instance: ExporterInstance;
+  imageConfig?: Uint8Array;
+}
+
+/** Checks every requested export before anything is built, so a typo fails fast. */
+export async function resolveExports(exporters: Map<string, Exporter>, entries: Array<{ type: string; attrs: Record<string, string> }>): Promise<ResolvedExport[]> {
+  const out: ResolvedExport[] = [];
+  for (const e of entries) {
+    const exporter = exporters.get(e.type);
+    if (!exporter) {
+      throw new GantryError("InvalidArgument", `Unknown exporter type "${e.type}": use ${[...exporters.keys()].join(", ")}.`);
+    }
+    const { [IMAGE_CONFIG_ATTR]: config, ...attrs } = e.attrs;
+    out.push({ instance: await exporter.resolve(attrs), ...(config ? { imageConfig: Buffer.from(config) } : {}) });
+  }
+  return out;
+}
+
+export interface ExportRun {
+  result: WorkerRef;
+  refs: RefManager;
+  platform: Platform;
+  imageConfig?: Uint8Array;
+  sessionId: string;
+  progress: ProgressSink;
+  signal?: AbortSignal;
+}
+
+/** Runs each export as its own progress vertex and merges their responses. */
+export async function runExports(exports: readonly ResolvedExport[], run: ExportRun): Promise<Record<string, string>> {
+  const response: Record<string, string> = {};
+  const layers: ExportLayer[] = exports.length ? await run.refs.layers(run.result.ref) : [];
+  for (const [i, exp] of exports.entries()) {
+    const digest = sha256(`${run.sessionId}-export${i ? `-${i}` : ""}`);
+    const name = exp.instance.name;
+    const started = new Date();
+    run.progress({ type: "vertex", digest, inputs: [], name, started });
+    try {
+      const res = await exp.instance.export({
+        layers,
+        platform: run.platform,
+        imageConfig: exp.imageConfig ?? run.imageConfig,
+        withRootfs: async (fn) => {
+          const view = await run.refs.mountReadonly(run.result.ref, { signal: run.signal });
+          try {
+            return await fn(view.dir);
+          } finally {
+            await view.release();
+          }
+        },
+      }, { signal: run.signal, progress: createVertexProgress(digest, run.progress) });
+      await res.finalize?.({ signal: run.signal });
+      Object.assign(response, res.response);
+      run.progress({ type: "vertex", digest, inputs: [], name, started, completed: new Date() });
+    } catch (err) {
+      run.progress({ type: "vertex", digest, inputs: [], name, started, completed: new Date(), error: messageOf(err) });
+      throw err;
+    }
+  }
+  return response;
+}

@@ -1,0 +1,108 @@
+// The attrs of the oci and docker exporters (upstream's ImageCommitOpts plus `tar` and `dest`), parsed
+// and checked at resolve time so a bad `--output` fails before the build.
+import { checkCompressionLevel } from "../oci/compress.js";
+import type { LayerCompression } from "../oci/media-types.js";
+import { formatPlatform, parsePlatform } from "../oci/platform.js";
+import type { Platform } from "../oci/types.js";
+import { GantryError } from "../util/errors.js";
+import { parseBoolAttr, parseEpochAttr, parseIntAttr, unknownAttr } from "./attr-parsers.js";
+import { normalizedNames } from "./image-names.js";
+import { AttrKey } from "./keys.js";
+
+export interface ImageAttrs {
+  names: string[];
+  compression: LayerCompression;
+  compressionLevel?: number;
+  forceCompression: boolean;
+  ociTypes: boolean;
+  /** `annotation.<k>` / `annotation-manifest.<k>`, by platform ("" = any). */
+  manifestAnnotations: Map<string, Record<string, string>>;
+  /** `annotation-manifest-descriptor.<k>`, by platform ("" = any). */
+  descriptorAnnotations: Map<string, Record<string, string>>;
+  epoch?: Date;
+  rewriteTimestamp: boolean;
+  /** Write a tarball (true) or an OCI layout directory (false). */
+  tar: boolean;
+  /** File, `-` for stdout, or directory when `tar` is false. */
+  dest?: string;
+}
+
+const ANNOTATION_KEY = /^annotation(?:-([a-z-]+))?(?:\[([A-Za-z0-9_/-]+)\])?\.(\S+)$/;
+/** Upstream attrs that are accepted and have no effect here (deprecated or attestation-only). */
+const IGNORED = new Set<string>([AttrKey.buildInfo, AttrKey.buildInfoAttrs, AttrKey.attestationInline]);
+const BOOL_ONLY = new Set<string>([AttrKey.ociArtifact, AttrKey.preferNondistLayers]);
+
+function parseCompression(v: string): LayerCompression {
+  if (v === "gzip" || v === "zstd" || v === "uncompressed") return v;
+  if (v === "estargz") throw new GantryError("Unimplemented", "The compression estargz is not supported yet; use gzip or zstd.");
+  throw new GantryError("InvalidArgument", `Invalid value "${v}" for exporter attr compression: expected uncompressed, gzip or zstd.`);
+}
+
+function addAnnotation(attrs: ImageAttrs, key: string, value: string): boolean {
+  const m = ANNOTATION_KEY.exec(key);
+  if (!m) return false;
+  const [, type = "manifest", platform = "", name] = m;
+  const p = platform === "" ? "" : formatPlatform(parsePlatform(platform));
+  let target: Map<string, Record<string, string>>;
+  if (type === "manifest") target = attrs.manifestAnnotations;
+  else if (type === "manifest-descriptor") target = attrs.descriptorAnnotations;
+  else if (type === "index" || type === "index-descriptor") {
+    throw new GantryError("InvalidArgument", `Cannot use attr ${key}: index annotations are not supported for a single-platform export.`);
+  } else {
+    throw new GantryError("InvalidArgument", `Invalid attr ${key}: unrecognized annotation type ${type}.`);
+  }
+  const forPlatform = target.get(p) ?? {};
+  forPlatform[name] = value;
+  target.set(p, forPlatform);
+  return true;
+}
+
+/** Parses the attrs of the `oci` or `docker` exporter; InvalidArgument naming the attr at fault. */
+export function parseImageAttrs(variant: "oci" | "docker", raw: Record<string, string>): ImageAttrs {
+  const attrs: ImageAttrs = {
+    names: [], compression: "gzip", forceCompression: false, ociTypes: variant === "oci",
+    manifestAnnotations: new Map(), descriptorAnnotations: new Map(), rewriteTimestamp: false, tar: true,
+  };
+  let ociTypesSet = false;
+  for (const [k, v] of Object.entries(raw)) {
+    if (addAnnotation(attrs, k, v) || IGNORED.has(k)) continue;
+    if (BOOL_ONLY.has(k)) {
+      parseBoolAttr(k, v);
+      continue;
+    }
+    switch (k) {
+      case AttrKey.name: attrs.names = normalizedNames(v); break;
+      case AttrKey.dest: attrs.dest = v; break;
+      case AttrKey.tar: attrs.tar = parseBoolAttr(k, v); break;
+      case AttrKey.compression: attrs.compression = parseCompression(v); break;
+      case AttrKey.compressionLevel: attrs.compressionLevel = parseIntAttr(k, v); break;
+      case AttrKey.forceCompression: attrs.forceCompression = parseBoolAttr(k, v); break;
+      case AttrKey.ociMediaTypes: attrs.ociTypes = parseBoolAttr(k, v); ociTypesSet = true; break;
+      case AttrKey.sourceDateEpoch: attrs.epoch = parseEpochAttr(k, v); break;
+      case AttrKey.rewriteTimestamp: attrs.rewriteTimestamp = parseBoolAttr(k, v); break;
+      default: throw unknownAttr(variant, k);
+    }
+  }
+  checkCompressionLevel(attrs.compression, attrs.compressionLevel);
+  if (attrs.compression === "zstd" && !attrs.ociTypes) {
+    throw new GantryError("InvalidArgument",
+      `Exporter option "compression=zstd" conflicts with "oci-mediatypes=false"${ociTypesSet ? "" : ` (the ${variant} exporter's default)`}.`);
+  }
+  if (!attrs.ociTypes && attrs.descriptorAnnotations.size > 0) {
+    throw new GantryError("InvalidArgument", 'Cannot export annotations with "oci-mediatypes=false".');
+  }
+  return attrs;
+}
+
+/** The annotations of `byPlatform` that apply to `platform`; InvalidArgument if one names another. */
+export function annotationsFor(byPlatform: Map<string, Record<string, string>>, platform: Platform): Record<string, string> {
+  const mine = formatPlatform(platform);
+  const out: Record<string, string> = {};
+  for (const [p, values] of byPlatform) {
+    if (p !== "" && p !== mine) {
+      throw new GantryError("InvalidArgument", `Invalid annotation: no platform ${p} found in source (it has ${mine}).`);
+    }
+    Object.assign(out, values);
+  }
+  return out;
+}

@@ -1,0 +1,140 @@
+// The `oci` and `docker` exporters: build the image (layer blobs, config, manifest) in the content store,
+// then write it as an OCI image layout tarball (docker's adds `manifest.json` for `docker load`), or as an
+// OCI layout directory with `tar=false`.
+import type { Writable } from "node:stream";
+import type { ContentStore } from "../content/content-store.js";
+import { writeImageLayoutDir, writeImageLayoutTar, IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION } from "../oci/image-layout.js";
+import { normalizePlatform } from "../oci/platform.js";
+import type { Descriptor } from "../oci/types.js";
+import { GantryError } from "../util/errors.js";
+import { checkTarDest, openTarDest, withStatus } from "./destination.js";
+import type { ExportOptions, ExportResult, ExportSource, Exporter, ExporterInstance } from "./exporter.js";
+import { goMarshal } from "./go-json.js";
+import { annotationsFor, parseImageAttrs, type ImageAttrs } from "./image-attrs.js";
+import { assembleImage, descriptorJson } from "./image-assembly.js";
+import { ociRefName } from "./image-names.js";
+import { Annotation, ResponseKey } from "./keys.js";
+import { LayerBlobCache } from "./layer-blobs.js";
+
+export interface ImageExporterDeps {
+  store: ContentStore;
+  /** Shared so blobs made for one export are reused by the next; one is created if absent. */
+  layerBlobs?: LayerBlobCache;
+  /** Where `dest=-` writes (default process.stdout). */
+  stdout?: Writable & { isTTY?: boolean };
+  /** The clock (tests pin it). */
+  now?: () => Date;
+}
+
+type Variant = "oci" | "docker";
+type ResolvedDeps = ImageExporterDeps & Required<Pick<ImageExporterDeps, "layerBlobs" | "stdout">>;
+
+/** The `oci` exporter: OCI media types by default. */
+export function createOciExporter(deps: ImageExporterDeps): Exporter {
+  return createImageLayoutExporter("oci", deps);
+}
+
+/** The `docker` exporter: Docker media types by default, plus `manifest.json` for `docker load`. */
+export function createDockerExporter(deps: ImageExporterDeps): Exporter {
+  return createImageLayoutExporter("docker", deps);
+}
+
+function createImageLayoutExporter(variant: Variant, deps: ImageExporterDeps): Exporter {
+  const layerBlobs = deps.layerBlobs ?? new LayerBlobCache(deps.store);
+  const stdout = deps.stdout ?? process.stdout;
+  return {
+    async resolve(raw: Record<string, string>): Promise<ExporterInstance> {
+      const attrs = parseImageAttrs(variant, raw);
+      if (attrs.tar) checkTarDest(variant, attrs.dest, stdout);
+      else if (!attrs.dest || attrs.dest === "-") {
+        throw new GantryError("InvalidArgument", `The ${variant} exporter with tar=false needs a dest attr naming a directory.`);
+      }
+      return new ImageLayoutExporterInstance(variant, attrs, { ...deps, layerBlobs, stdout });
+    },
+  };
+}
+
+class ImageLayoutExporterInstance implements ExporterInstance {
+  readonly type: string;
+  readonly name: string;
+  readonly #attrs: ImageAttrs;
+  readonly #deps: ResolvedDeps;
+
+  constructor(variant: Variant, attrs: ImageAttrs, deps: ResolvedDeps) {
+    this.type = variant;
+    this.name = `exporting to ${variant} image format`;
+    this.#attrs = attrs;
+    this.#deps = deps;
+  }
+
+  /** See `ExporterInstance.export`. */
+  async export(source: ExportSource, opts: ExportOptions = {}): Promise<ExportResult> {
+    const desc = await this.#commit(source, opts);
+    const response = this.#response(desc.manifest, desc.configDigest);
+    const entries = this.#indexEntries(desc.manifest);
+    const a = this.#attrs;
+    const dest = a.dest as string;
+    if (a.tar) {
+      const { out, end } = await openTarDest(dest, this.#deps.stdout);
+      await withStatus(opts.progress, "sending tarball", () => writeImageLayoutTar(out, {
+        provider: this.#deps.store, manifests: entries, dockerCompat: this.type === "docker", end, signal: opts.signal,
+      }));
+    } else {
+      await withStatus(opts.progress, `exporting to ${dest}`, () =>
+        writeImageLayoutDir(dest, { provider: this.#deps.store, manifests: entries, signal: opts.signal }));
+    }
+    return { response };
+  }
+
+  /** Layer blobs, config and manifest into the content store; returns the annotated manifest descriptor. */
+  async #commit(source: ExportSource, opts: ExportOptions): Promise<{ manifest: Descriptor; configDigest: string }> {
+    const a = this.#attrs;
+    const platform = normalizePlatform(source.platform);
+    const manifestAnnotations = annotationsFor(a.manifestAnnotations, platform);
+    const descriptorAnnotations = annotationsFor(a.descriptorAnnotations, platform);
+    const epochSeconds = a.epoch === undefined ? undefined : Math.floor(a.epoch.getTime() / 1000);
+    const blobs = await withStatus(opts.progress, "exporting layers", () => this.#deps.layerBlobs.blobs(source.layers, {
+      compression: a.compression,
+      level: a.compressionLevel,
+      sourceDateEpoch: a.rewriteTimestamp ? epochSeconds : undefined,
+      signal: opts.signal,
+    }));
+    const now = this.#deps.now?.() ?? new Date();
+    const image = await assembleImage(this.#deps.store, {
+      layers: blobs,
+      layerInfo: source.layers.map((l) => ({ description: l.description, createdAt: l.createdAt })),
+      imageConfig: source.imageConfig,
+      platform,
+      ociTypes: a.ociTypes,
+      manifestAnnotations,
+      descriptorAnnotations,
+      epoch: a.epoch,
+      now,
+    });
+    opts.progress?.statusDone(`exporting manifest ${image.manifest.digest}`);
+    opts.progress?.statusDone(`exporting config ${image.config.digest}`);
+    const created = (a.epoch ?? now).toISOString().replace(/\.\d+Z$/, "Z");
+    const annotations = { ...image.manifest.annotations };
+    annotations[Annotation.created] ??= created;
+    return { manifest: { ...image.manifest, annotations }, configDigest: image.config.digest };
+  }
+
+  #response(manifest: Descriptor, configDigest: string): Record<string, string> {
+    const response: Record<string, string> = {
+      [ResponseKey.imageDigest]: manifest.digest,
+      [ResponseKey.imageConfigDigest]: configDigest,
+      [ResponseKey.imageDescriptor]: Buffer.from(goMarshal(descriptorJson(manifest))).toString("base64"),
+    };
+    if (this.#attrs.names.length > 0) response[ResponseKey.imageName] = this.#attrs.names.join(",");
+    return response;
+  }
+
+  /** One index.json entry per name (none named: one unnamed entry), as containerd's archive writer does. */
+  #indexEntries(manifest: Descriptor): Descriptor[] {
+    if (this.#attrs.names.length === 0) return [descriptorJson(manifest)];
+    return this.#attrs.names.map((name) => descriptorJson({
+      ...manifest,
+      annotations: { ...manifest.annotations, [IMAGE_NAME_ANNOTATION]: name, [REF_NAME_ANNOTATION]: ociRefName(name) },
+    }));
+  }
+}

@@ -1,0 +1,68 @@
+// The `dockerfile.v0` frontend: loads the Dockerfile and .dockerignore through the bridge, converts the
+// Dockerfile to LLB and returns the definition with the image config.
+
+import type { Frontend, FrontendBridge, FrontendResult } from "../frontend.js";
+import { local, marshalDefinition } from "../../llb/state.js";
+import { isNotFound, throwIfAborted } from "../../util/errors.js";
+import { readDockerignore } from "../../util/pattern-matcher.js";
+import { createNamedContextResolver } from "./convert/named-contexts.js";
+import { dockerfileToLLB } from "./convert/dockerfile-to-llb.js";
+
+const DEFAULT_FILENAME = "Dockerfile";
+const CONFIG_KEY = "containerimage.config";
+
+/**
+ * Creates the Dockerfile frontend. `solve` throws LocationError (`Dockerfile:N: …`) for Dockerfile
+ * errors, NotFound when the Dockerfile is missing, and the bridge's errors otherwise.
+ */
+export function createDockerfileFrontend(): Frontend {
+  return { solve: solveDockerfile };
+}
+
+async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, string>,
+  opts: { signal?: AbortSignal }): Promise<FrontendResult> {
+  const signal = opts.signal;
+  const filename = attrs.filename || DEFAULT_FILENAME;
+  const dockerfileLocal = attrs.dockerfilekey || "dockerfile";
+  const contextLocal = attrs.contextkey || "context";
+  const defRef = await bridge.solve(marshalDefinition(local(dockerfileLocal, {
+    followPaths: [filename, `${filename}.dockerignore`],
+    sharedKeyHint: dockerfileLocal,
+    customName: `[internal] load build definition from ${filename}`,
+    differ: { type: "none" },
+  })), signal ? { signal } : {});
+  const dockerfile = await bridge.readFile(defRef, filename);
+  throwIfAborted(signal);
+  let ignoreText = await readOptional(bridge, defRef, `${filename}.dockerignore`);
+  if (ignoreText === undefined) {
+    const ctxRef = await bridge.solve(marshalDefinition(local(contextLocal, {
+      followPaths: [".dockerignore"],
+      sharedKeyHint: `${contextLocal}-dockerignore`,
+      customName: "[internal] load .dockerignore",
+      differ: { type: "none" },
+    })), signal ? { signal } : {});
+    ignoreText = await readOptional(bridge, ctxRef, ".dockerignore");
+  }
+  const resolveImageConfig = bridge.resolveImageConfig.bind(bridge);
+  const result = await dockerfileToLLB(dockerfile, {
+    attrs, filename, contextName: contextLocal, resolveImageConfig,
+    namedContexts: createNamedContextResolver(attrs, resolveImageConfig, signal),
+    dockerignorePatterns: ignoreText === undefined ? [] : readDockerignore(ignoreText),
+    ...(signal ? { signal } : {}),
+  });
+  for (const w of result.warnings) bridge.warn(w);
+  return {
+    definition: marshalDefinition(result.state, result.marshalOptions),
+    metadata: { [CONFIG_KEY]: result.imageConfigBytes },
+  };
+}
+
+async function readOptional(bridge: FrontendBridge, ref: Awaited<ReturnType<FrontendBridge["solve"]>>,
+  path: string): Promise<string | undefined> {
+  try {
+    return new TextDecoder().decode(await bridge.readFile(ref, path));
+  } catch (err) {
+    if (isNotFound(err)) return undefined; // no ignore file: nothing is excluded
+    throw err;
+  }
+}

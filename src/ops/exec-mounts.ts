@@ -1,0 +1,140 @@
+// Prepares an ExecOp's mounts for the executor: writable snapshots for the root and output mounts,
+// read-only views for inputs, cache directories, tmpfs, secret files. Everything it makes, `release` undoes.
+import { createHash } from "node:crypto";
+import { chmod, chown, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { MountType, type ExecOp, type Mount as PbMount } from "../gen/pb/ops_pb.js";
+import type { MutableRef } from "../cache/ref-manager.js";
+import type { ExecMount } from "../executor/executor.js";
+import type { Mount } from "../snapshot/snapshotter.js";
+import type { OpContext } from "../solver/types.js";
+import { GantryError, isNotFound } from "../util/errors.js";
+import { Limiter } from "../util/limiter.js";
+import type { BuildContext } from "./build-context.js";
+import type { OpDeps } from "./op-deps.js";
+import type { WorkerRef } from "./worker-ref.js";
+
+export interface PreparedMounts {
+  root: Mount[];
+  rootMutable: MutableRef;
+  mounts: ExecMount[];
+  /** Writable snapshots whose content becomes op outputs, by output index. */
+  outputs: Map<number, MutableRef>;
+  /** Discards what is not an output and releases views and scratch files. */
+  release(): Promise<void>;
+}
+
+// One lock per `sharing=locked` cache id, for the life of the process.
+const cacheLocks = new Map<string, Limiter>();
+
+function inputOf(m: PbMount, inputs: readonly WorkerRef[]): WorkerRef | undefined {
+  const i = Number(m.input);
+  return i < 0 ? undefined : inputs[i];
+}
+
+export async function prepareExecMounts(exec: ExecOp, inputs: readonly WorkerRef[], ctx: OpContext, deps: OpDeps, build: BuildContext): Promise<PreparedMounts> {
+  const cleanups: Array<() => Promise<void>> = [];
+  const outputs = new Map<number, MutableRef>();
+  const mounts: ExecMount[] = [];
+  let root: { mounts: Mount[]; mutable: MutableRef } | undefined;
+  const release = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    for (const m of exec.mounts) {
+      if (m.dest === "/" ) {
+        const mutable = await deps.refs.newMutable(inputOf(m, inputs)?.ref ?? null, { signal: ctx.signal });
+        if (Number(m.output) >= 0) outputs.set(Number(m.output), mutable);
+        else cleanups.push(() => mutable.release());
+        root = { mounts: await mutable.mounts(), mutable };
+        continue;
+      }
+      const em = await prepareOne(m, inputs, ctx, deps, build, { outputs, cleanups });
+      if (em) mounts.push(em);
+    }
+  } catch (err) {
+    await release();
+    for (const o of outputs.values()) await o.release().catch(() => undefined);
+    throw err;
+  }
+  if (!root) {
+    await release();
+    throw new GantryError("InvalidArgument", "The exec op has no root mount (dest \"/\").");
+  }
+  return { root: root.mounts, rootMutable: root.mutable, mounts, outputs, release };
+}
+
+interface Collect {
+  outputs: Map<number, MutableRef>;
+  cleanups: Array<() => Promise<void>>;
+}
+
+async function prepareOne(m: PbMount, inputs: readonly WorkerRef[], ctx: OpContext, deps: OpDeps, build: BuildContext, c: Collect): Promise<ExecMount | undefined> {
+  const selector = m.selector ? m.selector.replace(/^\/+/, "") : undefined;
+  switch (m.mountType) {
+    case MountType.BIND: {
+      const input = inputOf(m, inputs);
+      if (m.readonly && Number(m.output) < 0) {
+        const view = await deps.refs.mountReadonly(input?.ref ?? null, { signal: ctx.signal });
+        c.cleanups.push(() => view.release());
+        return { dest: m.dest, mounts: [], hostPath: selector ? join(view.dir, selector) : view.dir, readonly: true };
+      }
+      const mutable = await deps.refs.newMutable(input?.ref ?? null, { signal: ctx.signal });
+      if (Number(m.output) >= 0) c.outputs.set(Number(m.output), mutable);
+      else c.cleanups.push(() => mutable.release());
+      return { dest: m.dest, mounts: await mutable.mounts(), ...(selector ? { selector } : {}), readonly: m.readonly };
+    }
+    case MountType.TMPFS:
+      return { dest: m.dest, mounts: [], tmpfs: { size: m.TmpfsOpt?.size ? Number(m.TmpfsOpt.size) : undefined }, readonly: false };
+    case MountType.CACHE:
+      return cacheMount(m, inputOf(m, inputs), ctx, deps, c);
+    case MountType.SECRET:
+      return secretMount(m, ctx, deps, build, c);
+    case MountType.SSH:
+      if (m.SSHOpt?.optional) return undefined;
+      throw new GantryError("Unimplemented", `SSH agent forwarding (mount at ${m.dest}) is not supported yet.`);
+    default:
+      throw new GantryError("InvalidArgument", `Unknown mount type ${m.mountType} at ${m.dest}.`);
+  }
+}
+
+async function cacheMount(m: PbMount, from: WorkerRef | undefined, ctx: OpContext, deps: OpDeps, c: Collect): Promise<ExecMount> {
+  const id = m.cacheOpt?.ID || m.dest;
+  const dir = join(deps.cacheMountDir, createHash("sha256").update(`${id}\0${from?.id ?? ""}`).digest("hex").slice(0, 32));
+  const created = await mkdir(dir, { recursive: true });
+  if (created && from?.ref) {
+    const view = await deps.refs.mountReadonly(from.ref, { signal: ctx.signal });
+    try {
+      await cp(m.selector ? join(view.dir, m.selector) : view.dir, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    } finally {
+      await view.release();
+    }
+  }
+  if (m.cacheOpt?.sharing === 2 /* LOCKED */) {
+    let lock = cacheLocks.get(dir);
+    if (!lock) cacheLocks.set(dir, (lock = new Limiter(1)));
+    const unlock = await lock.acquire(ctx.signal);
+    c.cleanups.push(async () => unlock());
+  }
+  return { dest: m.dest, mounts: [], hostPath: dir, readonly: m.readonly };
+}
+
+async function secretMount(m: PbMount, ctx: OpContext, deps: OpDeps, build: BuildContext, c: Collect): Promise<ExecMount | undefined> {
+  const opt = m.secretOpt;
+  const id = opt?.ID ?? "";
+  let data: Uint8Array;
+  try {
+    data = await build.session.getSecret(id, { signal: ctx.signal });
+  } catch (err) {
+    if (isNotFound(err) && opt?.optional) return undefined;
+    if (isNotFound(err)) throw new GantryError("NotFound", `secret ${id} not found`, { cause: err });
+    throw err;
+  }
+  const dir = await mkdtemp(join(deps.tmpDir, "secret-"));
+  c.cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, "secret");
+  await writeFile(file, data, { mode: opt?.mode || 0o400 });
+  await chmod(file, opt?.mode || 0o400);
+  await chown(file, opt?.uid ?? 0, opt?.gid ?? 0);
+  return { dest: m.dest, mounts: [], hostPath: file, readonly: true };
+}

@@ -1,0 +1,114 @@
+// Unpacked image layers, by chain id, shared by every build of the worker: the second FROM of the same
+// base reuses the snapshots the first one unpacked. Each layer is a snapshot on top of the previous one.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { ContentStore } from "../content/content-store.js";
+import type { ImmutableRef, MutableRef, RefManager } from "../cache/ref-manager.js";
+import { applyLayer } from "../oci/layer-apply.js";
+import { decompressStream } from "../oci/decompress.js";
+import type { Descriptor } from "../oci/types.js";
+import { applyLayerDir } from "../snapshot/apply-layer-dir.js";
+import { mountAll, unmountAll } from "../snapshot/mount.js";
+import type { Mount } from "../snapshot/snapshotter.js";
+import { sha256, type Digest } from "../util/digest.js";
+import { GantryError } from "../util/errors.js";
+import { FlightGroup } from "../util/flight-group.js";
+
+/** chainID(L0…Ln) as the image spec defines it: diffId of the first, then sha256("<parent> <diffId>"). */
+export function chainIds(diffIds: readonly Digest[]): Digest[] {
+  const out: Digest[] = [];
+  for (const d of diffIds) out.push(out.length === 0 ? d : sha256(`${out[out.length - 1]} ${d}`));
+  return out;
+}
+
+export interface UnpackOptions {
+  signal?: AbortSignal;
+  /** Reports `extracting <digest>` progress: called when a layer starts and when it is done. */
+  onLayer?: (layer: Digest, done: boolean) => void;
+}
+
+export class ImageLayerCache {
+  readonly #refs: RefManager;
+  readonly #content: ContentStore;
+  readonly #kind: "overlay" | "copy";
+  readonly #tmp: string;
+  readonly #byChain = new Map<Digest, ImmutableRef>();
+  readonly #flight = new FlightGroup<Digest, void>();
+
+  constructor(opts: { refs: RefManager; content: ContentStore; kind: "overlay" | "copy"; tmpDir: string }) {
+    this.#refs = opts.refs;
+    this.#content = opts.content;
+    this.#kind = opts.kind;
+    this.#tmp = opts.tmpDir;
+  }
+
+  /** A new reference to the image's top layer (null for an image without layers). */
+  async unpack(layers: readonly Descriptor[], diffIds: readonly Digest[], opts: UnpackOptions = {}): Promise<ImmutableRef | null> {
+    if (layers.length !== diffIds.length) {
+      throw new GantryError("FailedPrecondition", `The image has ${layers.length} layers but its config lists ${diffIds.length} diff ids.`);
+    }
+    const chain = chainIds(diffIds);
+    for (let i = 0; i < layers.length; i++) {
+      if (this.#byChain.has(chain[i])) continue;
+      await this.#flight.do(chain[i], () => this.#unpackOne(layers[i], diffIds[i], i === 0 ? null : chain[i - 1], chain[i], opts));
+    }
+    return chain.length ? (this.#byChain.get(chain[chain.length - 1])?.clone() ?? null) : null;
+  }
+
+  async #unpackOne(layer: Descriptor, diffId: Digest, parentChain: Digest | null, chain: Digest, opts: UnpackOptions): Promise<void> {
+    if (this.#byChain.has(chain)) return;
+    const parent = parentChain ? this.#byChain.get(parentChain) ?? null : null;
+    opts.onLayer?.(layer.digest, false);
+    const mutable = await this.#refs.newMutable(parent, { signal: opts.signal });
+    try {
+      const got = await this.#apply(mutable, layer, opts.signal);
+      if (got !== diffId) {
+        throw new GantryError("FailedPrecondition", `Layer ${layer.digest} unpacks to ${got}, but the image config says ${diffId}.`);
+      }
+    } catch (err) {
+      await mutable.release();
+      throw err;
+    }
+    this.#byChain.set(chain, await mutable.commit());
+    opts.onLayer?.(layer.digest, true);
+  }
+
+  async #apply(mutable: MutableRef, layer: Descriptor, signal?: AbortSignal): Promise<Digest> {
+    const stream = (await this.#content.reader(layer.digest, { signal })).pipe(decompressStream(layer.mediaType, { signal }));
+    const mounts = await mutable.mounts();
+    const direct = layerDirOf(mounts, this.#kind);
+    if (direct) return (await applyLayer(stream, direct, { signal })).diffId;
+    // A full-copy snapshot: unpack beside it, then apply the layer as a union mount would show it.
+    const work = await mkdtemp(join(this.#tmp, "layer-"));
+    const target = join(work, "target");
+    const layerDir = join(work, "layer");
+    try {
+      await Promise.all([mkdir(target), mkdir(layerDir)]);
+      const applied = await applyLayer(stream, layerDir, { signal });
+      await mountAll(mounts, target);
+      try {
+        await applyLayerDir(layerDir, target, { signal });
+      } finally {
+        await unmountAll(target);
+      }
+      return applied.diffId;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** Drops the worker's references (snapshots go when no build holds them). */
+  async close(): Promise<void> {
+    for (const r of this.#byChain.values()) await r.release();
+    this.#byChain.clear();
+  }
+}
+
+/** The directory that holds only this snapshot's own changes, when the mechanism has one. */
+function layerDirOf(mounts: readonly Mount[], kind: "overlay" | "copy"): string | undefined {
+  if (kind !== "overlay" || mounts.length !== 1) return undefined;
+  const m = mounts[0];
+  if (m.type === "overlay") return m.options.find((o) => o.startsWith("upperdir="))?.slice("upperdir=".length);
+  if (m.type === "bind") return m.source;
+  return undefined;
+}

@@ -1,0 +1,30 @@
+// What the engine may ask of the client during a build. In the embedded mode the client's files are on the
+// same host (direct-session.ts); through the daemon the same calls travel over the session stream.
+
+export interface LocalSyncOptions {
+  /** Only these paths (patterns), when given. */
+  include?: string[];
+  exclude?: string[];
+  /** Paths that must be sent even when excluded; symlinks on the way to them are followed. */
+  followPaths?: string[];
+  signal?: AbortSignal;
+}
+
+export interface LocalSyncStats {
+  /** Regular files whose content was copied (unchanged ones kept in place are not counted). */
+  files: number;
+  bytes: number;
+}
+
+export interface BuildSession {
+  readonly id: string;
+  /** The client's key for "the same context as last time": it lets the daemon reuse an earlier copy. */
+  readonly sharedKey: string;
+  /**
+   * Makes `dest` (a directory the engine owns, possibly holding an earlier copy) an exact copy of the
+   * client's local directory `name`, filtered by the options. NotFound when the client has no such name.
+   */
+  syncLocal(name: string, dest: string, opts: LocalSyncOptions): Promise<LocalSyncStats>;
+  /** The secret's bytes; NotFound when the client has no secret with that id. */
+  getSecret(id: string, opts?: { signal?: AbortSignal }): Promise<Uint8Array>;
+}

@@ -1,0 +1,52 @@
+// The embedded mode's session: the client's directories and secrets are on this host, so "transfer" is a
+// filtered copy and secrets are read straight from their files or environment variables.
+import { randomBytes } from "node:crypto";
+import { readFile, rm, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { GantryError, errnoOf } from "../util/errors.js";
+import type { BuildSession, LocalSyncOptions, LocalSyncStats } from "./build-session.js";
+import { copyLocalTree } from "./local-tree-copy.js";
+
+export type DirectSecret = { file: string } | { env: string };
+
+export interface DirectSessionOptions {
+  locals: Record<string, string>;
+  secrets: Record<string, DirectSecret>;
+}
+
+export function createDirectSession(opts: DirectSessionOptions): BuildSession {
+  const id = randomBytes(13).toString("hex").slice(0, 25);
+  return {
+    id,
+    sharedKey: "",
+    async syncLocal(name: string, dest: string, o: LocalSyncOptions): Promise<LocalSyncStats> {
+      const src = opts.locals[name];
+      if (!src) {
+        throw new GantryError("NotFound", `The build needs the local directory "${name}", but none was given: add --local ${name}=<dir>.`);
+      }
+      try {
+        if (!(await stat(src)).isDirectory()) throw new GantryError("InvalidArgument", `--local ${name}=${src} is not a directory.`);
+      } catch (err) {
+        if (errnoOf(err) === "ENOENT") throw new GantryError("NotFound", `--local ${name}=${src}: no such directory.`, { cause: err });
+        throw err;
+      }
+      // Start from empty so the copy is exact; incremental transfer is the daemon session's job.
+      for (const n of await readdir(dest).catch(() => [] as string[])) await rm(join(dest, n), { recursive: true, force: true });
+      return copyLocalTree(src, dest, o);
+    },
+    async getSecret(secretId: string): Promise<Uint8Array> {
+      const s = opts.secrets[secretId];
+      if (!s) throw new GantryError("NotFound", `Secret "${secretId}" was not given: add --secret id=${secretId},src=<file>.`);
+      if ("file" in s) {
+        try {
+          return await readFile(s.file);
+        } catch (err) {
+          throw new GantryError("NotFound", `Cannot read secret "${secretId}" from ${s.file}: ${errnoOf(err) ?? "error"}.`, { cause: err });
+        }
+      }
+      const v = process.env[s.env];
+      if (v === undefined) throw new GantryError("NotFound", `Secret "${secretId}": environment variable ${s.env} is not set.`);
+      return Buffer.from(v);
+    },
+  };
+}
