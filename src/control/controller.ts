@@ -2,10 +2,13 @@
 // The embedded client and gantryd both drive it.
 import { join } from "node:path";
 import type { BuildSession } from "../session/build-session.js";
-import { loadDefinition, type LoadedDefinition } from "../llb/definition.js";
+import { loadDefinition } from "../llb/definition.js";
+import type { Frontend } from "../frontend/frontend.js";
+import { createDockerfileFrontend } from "../frontend/dockerfile/dockerfile-frontend.js";
+import { EngineBridge } from "./frontend-bridge.js";
 import { llbGraph, type LlbPayload } from "../ops/llb-graph.js";
 import { createLlbOpResolver } from "../ops/op-resolver.js";
-import type { WorkerRef } from "../ops/worker-ref.js";
+import { WorkerRef } from "../ops/worker-ref.js";
 import { hostPlatform, formatPlatform } from "../oci/platform.js";
 import { createSolver, type Solver } from "../solver/solver.js";
 import { MemoryResultStorage } from "../solver/memory-result-storage.js";
@@ -40,6 +43,7 @@ export class Controller {
   readonly #results: MemoryResultStorage<WorkerRef>;
   readonly #exporters: Map<string, Exporter>;
   readonly #unlock: () => Promise<void>;
+  readonly #frontends = new Map<string, Frontend>([["dockerfile.v0", createDockerfileFrontend()]]);
 
   constructor(parts: { worker: Worker; unlock: () => Promise<void> }) {
     this.#worker = parts.worker;
@@ -51,24 +55,35 @@ export class Controller {
 
   async solve(req: ControlSolveRequest, opts: { signal?: AbortSignal; progress: ProgressSink }): Promise<{ exporterResponse: Record<string, string> }> {
     const exports = await resolveExports(this.#exporters, req.exports);
-    const def = this.#definitionOf(req);
     const platform = hostPlatform();
     const build = { session: req.session, platform, entitlements: new Set(req.entitlements ?? []) };
-    const result = await this.#solver.solve(llbGraph(def, build, { noCache: req.noCache }), { signal: opts.signal, progress: opts.progress });
+    const bridge = new EngineBridge({ solver: this.#solver, deps: this.#worker.deps, build, progress: opts.progress, noCache: req.noCache, signal: opts.signal });
     try {
-      const exporterResponse = await runExports(exports, {
-        result, refs: this.#worker.deps.refs, platform, sessionId: req.session.id, progress: opts.progress, signal: opts.signal,
-      });
-      return { exporterResponse };
+      const { definition, imageConfig } = await this.#definitionOf(req, bridge, opts.signal);
+      // An empty definition (what scratch() marshals to) builds the empty filesystem, as upstream's does.
+      const result = definition.length === 0
+        ? WorkerRef.scratch()
+        : await this.#solver.solve(llbGraph(loadDefinition(definition), build, { noCache: req.noCache }), { signal: opts.signal, progress: opts.progress });
+      try {
+        const exporterResponse = await runExports(exports, {
+          result, refs: this.#worker.deps.refs, platform, imageConfig, sessionId: req.session.id, progress: opts.progress, signal: opts.signal,
+        });
+        return { exporterResponse };
+      } finally {
+        await result.release();
+      }
     } finally {
-      await result.release();
+      await bridge.release();
     }
   }
 
-  #definitionOf(req: ControlSolveRequest): LoadedDefinition {
-    if (req.definition) return loadDefinition(req.definition);
-    if (req.frontend) throw new GantryError("InvalidArgument", `Unknown frontend "${req.frontend}".`);
-    throw new GantryError("InvalidArgument", "Nothing to build: give an LLB definition on stdin or a --frontend.");
+  async #definitionOf(req: ControlSolveRequest, bridge: EngineBridge, signal?: AbortSignal): Promise<{ definition: Uint8Array; imageConfig?: Uint8Array }> {
+    if (req.definition) return { definition: req.definition };
+    if (!req.frontend) throw new GantryError("InvalidArgument", "Nothing to build: give an LLB definition on stdin or a --frontend.");
+    const frontend = this.#frontends.get(req.frontend);
+    if (!frontend) throw new GantryError("InvalidArgument", `Unknown frontend "${req.frontend}": use ${[...this.#frontends.keys()].join(", ")}.`);
+    const res = await frontend.solve(bridge, req.frontendAttrs, { signal });
+    return { definition: res.definition, imageConfig: res.metadata["containerimage.config"] };
   }
 
   async diskUsage(): Promise<never> {

@@ -10,6 +10,7 @@ import type { OpDeps } from "./op-deps.js";
 import { opPlatform } from "./op-platform.js";
 import { createImageSourceOp } from "./source-image.js";
 import { createLocalSourceOp } from "./source-local.js";
+import { createHttpSourceOp } from "./source-http.js";
 import type { WorkerRef } from "./worker-ref.js";
 
 export function createLlbOpResolver(deps: OpDeps): OpResolver<LlbPayload, WorkerRef> {
@@ -23,7 +24,8 @@ export function createLlbOpResolver(deps: OpDeps): OpResolver<LlbPayload, Worker
         const scheme = id.slice(0, Math.max(0, id.indexOf("://")));
         if (scheme === "docker-image") return createImageSourceOp(op.op.value, platform, deps);
         if (scheme === "local") return createLocalSourceOp(op.op.value, build, deps);
-        throw new GantryError("Unimplemented", `Source "${id}" is not supported yet (supported: docker-image://, local://).`);
+        if (scheme === "http" || scheme === "https") return createHttpSourceOp(op.op.value, deps);
+        throw new GantryError("Unimplemented", `Source "${id}" is not supported yet (supported: docker-image://, local://, http(s)://).`);
       }
       case "exec":
         return createExecOp(op, op.op.value, platform, build, deps);

@@ -1,7 +1,7 @@
 // Copies a client directory into an engine-owned one with fsutil's filtering rules: include patterns
 // (and follow paths) select, exclude patterns (with `!` exceptions) drop, parent directories of selected
 // entries come along, owners become 0:0 as upstream's transfer gives them, modes, times and hard links stay.
-import { chown, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, realpath, symlink, link, utimes, constants } from "node:fs/promises";
+import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, realpath, symlink, link, utimes, constants } from "node:fs/promises";
 import { join, posix, relative } from "node:path";
 import type { Stats } from "node:fs";
 import { createPatternMatcher, type MatchInfo, type PatternMatcher } from "../util/pattern-matcher.js";
@@ -69,8 +69,10 @@ async function copyEntry(w: Walk, rel: string, st: Stats): Promise<void> {
   const to = join(w.dest, rel);
   await mkdir(posix.dirname(to), { recursive: true });
   if (st.isDirectory()) {
-    await mkdir(to, { recursive: true, mode: st.mode & 0o7777 });
+    await mkdir(to, { recursive: true });
+    // chown clears setuid/setgid and mkdir's mode is cut by the umask: set the mode last.
     await chown(to, 0, 0);
+    await chmod(to, st.mode & 0o7777);
     return;
   }
   if (st.isSymbolicLink()) {
@@ -89,6 +91,7 @@ async function copyEntry(w: Walk, rel: string, st: Stats): Promise<void> {
   if (!st.isFile()) return; // sockets, fifos and devices are not part of a build context
   await copyFile(from, to, constants.COPYFILE_FICLONE);
   await chown(to, 0, 0);
+  await chmod(to, st.mode & 0o7777);
   await utimes(to, st.atime, st.mtime);
   w.stats.files++;
   w.stats.bytes += st.size;

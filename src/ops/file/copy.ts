@@ -43,7 +43,7 @@ export interface CopyOptions {
   excludePatterns?: string[];
   /** Replace an existing dest entry of another type instead of failing. */
   alwaysReplaceExistingDestPaths?: boolean;
-  /** Bounds parallel fs calls; a fresh Limiter(16) when absent. */
+  /** Bounds parallel fs calls; a fresh Limiter(32) when absent (deep queues keep the libuv pool busy). */
   limiter?: Limiter;
   signal?: AbortSignal;
 }
@@ -62,7 +62,7 @@ export async function copy(srcRoot: string, destRoot: string, opts: CopyOptions)
   const include = compilePatterns(opts.includePatterns, "include");
   const exclude = compilePatterns(opts.excludePatterns, "exclude");
   const sources = await listSources(srcRoot, srcPath, opts);
-  const limiter = opts.limiter ?? new Limiter(16);
+  const limiter = opts.limiter ?? new Limiter(32);
   for (const s of sources) {
     throwIfAborted(opts.signal);
     if (opts.attemptUnpackDockerCompatibility && (await unpack(srcRoot, s, destRoot, destPath, opts))) continue;

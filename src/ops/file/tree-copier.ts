@@ -192,7 +192,9 @@ export class TreeCopier {
   async #applyInfo(st: Stats, target: string): Promise<void> {
     const owner = this.#o.owner ?? { uid: st.uid, gid: st.gid };
     await this.#io("lchown", target, () => lchown(target, owner.uid, owner.gid));
-    if (!st.isSymbolicLink()) {
+    // copyFile already gave a regular file the source's mode; chown only clears setuid/setgid bits.
+    const modeIsSet = st.isFile() && this.#o.mode === undefined && (st.mode & 0o6000) === 0;
+    if (!st.isSymbolicLink() && !modeIsSet) {
       const mode = this.#o.mode === undefined ? st.mode & 0o7777 : (st.mode & 0o7000) | (this.#o.mode & 0o777);
       await this.#io("chmod", target, () => chmod(target, mode));
     }

@@ -9,7 +9,7 @@ export interface Needs {
   runc?: boolean;
   overlay?: boolean;
   registry?: boolean;
-  tools?: string[];
+  tools?: readonly string[];
 }
 
 export const TEST_REGISTRY = process.env.GANTRY_TEST_REGISTRY ?? "127.0.0.1:5000";

@@ -9,8 +9,8 @@ import type { ImageConfigResolver, NamedContextResolver } from "./convert-option
 import { isReachable, type DispatchState, type DispatchStates } from "./dispatch-state.js";
 import { emptyImage, parseImageConfig } from "./image-config.js";
 import { locationError } from "./location-error.js";
-import { SCRATCH } from "./stage-graph.js";
 import { withSuggestion } from "../instructions/suggest.js";
+import { SCRATCH } from "./stage-graph.js";
 import { prefixCommand } from "./vertex-names.js";
 
 const COMMON_IMAGES = ["alpine", "busybox", "centos", "debian", "golang", "ubuntu", "fedora"].flatMap((n) =>

@@ -1,6 +1,7 @@
 // Dispatches one instruction onto its stage: expands its words with the stage's env, then applies it.
 
-import { messageOf } from "../../../util/errors.js";
+import { posix } from "node:path";
+import { GantryError, messageOf } from "../../../util/errors.js";
 import { parseDockerfile } from "../parser/parser.js";
 import type { Command } from "../instructions/commands.js";
 import { parseInstruction } from "../instructions/parse-instruction.js";
@@ -18,8 +19,6 @@ import { locationError } from "./location-error.js";
 import { dispatchRun } from "./run.js";
 import { toStageCommand } from "./stage-graph.js";
 import { dispatchWorkdir } from "./workdir.js";
-import { posix } from "node:path";
-import { GantryError } from "../../../util/errors.js";
 
 /** Applies one instruction. Throws LocationError naming the instruction's lines. */
 export function dispatchCommand(d: DispatchState, sc: StageCommand, ctx: DispatchContext): void {

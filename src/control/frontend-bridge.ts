@@ -1,0 +1,141 @@
+// The bridge a frontend runs against inside the engine: sub-solves share the build's solver, session and
+// progress; files are read from results through read-only mounts. It mirrors upstream's LLBBridge calls.
+import { lstat, open, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { Stats } from "node:fs";
+import type { BridgeRef, FileStat, FrontendBridge, ResolvedImageConfig } from "../frontend/frontend.js";
+import { loadDefinition } from "../llb/definition.js";
+import { formatPlatform } from "../oci/platform.js";
+import type { Platform } from "../oci/types.js";
+import type { BuildContext } from "../ops/build-context.js";
+import { resolveInRoot } from "../ops/file/root-path.js";
+import { llbGraph, type LlbPayload } from "../ops/llb-graph.js";
+import type { OpDeps } from "../ops/op-deps.js";
+import { WorkerRef } from "../ops/worker-ref.js";
+import type { Solver } from "../solver/solver.js";
+import { sha256 } from "../util/digest.js";
+import { GantryError, errnoOf, messageOf } from "../util/errors.js";
+import type { ProgressSink } from "../util/progress-event.js";
+import { createPatternMatcher } from "../util/pattern-matcher.js";
+
+export interface BridgeOptions {
+  solver: Solver<LlbPayload, WorkerRef>;
+  deps: OpDeps;
+  build: BuildContext;
+  progress: ProgressSink;
+  noCache: boolean;
+  signal?: AbortSignal;
+}
+
+/** Go's os.FileMode type bits, as fsutil's Stat carries them. */
+const MODE_DIR = 2 ** 31;
+const MODE_SYMLINK = 2 ** 27;
+
+export class EngineBridge implements FrontendBridge {
+  readonly #o: BridgeOptions;
+  readonly #refs = new Map<string, WorkerRef>();
+  readonly #warnDigest: string;
+
+  constructor(opts: BridgeOptions) {
+    this.#o = opts;
+    this.#warnDigest = sha256(`${opts.build.session.id}-frontend-warnings`);
+  }
+
+  async solve(definition: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<BridgeRef> {
+    const result = definition.length === 0
+      ? WorkerRef.scratch()
+      : await this.#o.solver.solve(llbGraph(loadDefinition(definition), this.#o.build, { noCache: this.#o.noCache }),
+        { signal: opts.signal ?? this.#o.signal, progress: this.#o.progress });
+    const id = `ref-${this.#refs.size}-${result.id}`;
+    this.#refs.set(id, result);
+    return { id };
+  }
+
+  async #withRoot<T>(ref: BridgeRef, fn: (dir: string) => Promise<T>): Promise<T> {
+    const r = this.#refs.get(ref.id);
+    if (!r) throw new GantryError("NotFound", `Unknown result ${ref.id}.`);
+    const view = await this.#o.deps.refs.mountReadonly(r.ref, { signal: this.#o.signal });
+    try {
+      return await fn(view.dir);
+    } finally {
+      await view.release();
+    }
+  }
+
+  readFile(ref: BridgeRef, path: string, range?: { offset: number; length: number }): Promise<Uint8Array> {
+    return this.#withRoot(ref, async (dir) => {
+      try {
+        const fh = await open(await resolveInRoot(dir, path), "r");
+        try {
+          if (!range) return await fh.readFile();
+          const buf = Buffer.alloc(range.length);
+          const { bytesRead } = await fh.read(buf, 0, range.length, range.offset);
+          return buf.subarray(0, bytesRead);
+        } finally {
+          await fh.close();
+        }
+      } catch (err) {
+        if (errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR") throw new GantryError("NotFound", `${path}: no such file or directory`, { cause: err });
+        throw err;
+      }
+    });
+  }
+
+  readDir(ref: BridgeRef, path: string, includePattern?: string): Promise<FileStat[]> {
+    return this.#withRoot(ref, async (dir) => {
+      const host = await resolveInRoot(dir, path);
+      const matcher = includePattern ? createPatternMatcher([includePattern]) : undefined;
+      const names = (await readdir(host)).sort().filter((n) => !matcher || matcher.matches(n));
+      return Promise.all(names.map(async (n) => statOf(n, join(host, n))));
+    });
+  }
+
+  statFile(ref: BridgeRef, path: string): Promise<FileStat> {
+    return this.#withRoot(ref, async (dir) => statOf(path, await resolveInRoot(dir, path, { followFinal: false })));
+  }
+
+  async resolveImageConfig(ref: string, opts: { platform?: Platform; signal?: AbortSignal }): Promise<ResolvedImageConfig> {
+    const platform = opts.platform ?? this.#o.build.platform;
+    const digest = sha256(`resolve ${ref} ${formatPlatform(platform)}`);
+    const name = `[internal] load metadata for ${ref}`;
+    const started = new Date();
+    this.#o.progress({ type: "vertex", digest, inputs: [], name, started });
+    try {
+      const img = await this.#o.deps.resolver.resolve(ref, { platform, signal: opts.signal ?? this.#o.signal });
+      this.#o.progress({ type: "vertex", digest, inputs: [], name, started, completed: new Date() });
+      return { ref: img.name, digest: img.digest, config: img.raw.config };
+    } catch (err) {
+      this.#o.progress({ type: "vertex", digest, inputs: [], name, started, completed: new Date(), error: messageOf(err) });
+      throw err;
+    }
+  }
+
+  async inputs(): Promise<Record<string, Uint8Array>> {
+    return {};
+  }
+
+  warn(w: { short: string; detail?: string[]; url?: string; level?: number }): void {
+    this.#o.progress({ type: "warning", vertex: this.#warnDigest, level: w.level ?? 1, short: w.short, detail: w.detail ?? [], ...(w.url ? { url: w.url } : {}) });
+  }
+
+  /** Releases every result the frontend solved. */
+  async release(): Promise<void> {
+    for (const r of this.#refs.values()) await r.release();
+    this.#refs.clear();
+  }
+}
+
+async function statOf(path: string, host: string): Promise<FileStat> {
+  let st: Stats;
+  try {
+    st = await lstat(host);
+  } catch (err) {
+    if (errnoOf(err) === "ENOENT") throw new GantryError("NotFound", `${path}: no such file or directory`, { cause: err });
+    throw err;
+  }
+  const type = st.isDirectory() ? MODE_DIR : st.isSymbolicLink() ? MODE_SYMLINK : 0;
+  return {
+    path, mode: type + (st.mode & 0o777), uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0,
+    modTime: Math.floor(st.mtimeMs * 1e6), ...(st.isSymbolicLink() ? { linkname: await readlink(host) } : {}),
+  };
+}

@@ -1,0 +1,85 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fromBinary } from "@bufbuild/protobuf";
+import { DefinitionSchema, OpSchema } from "../../gen/pb/ops_pb.js";
+import { GantryError, LocationError } from "../../util/errors.js";
+import type { BridgeRef, FrontendBridge } from "../frontend.js";
+import { createDockerfileFrontend } from "./dockerfile-frontend.js";
+import { createFakeResolver } from "./convert/testing/cf-images.js";
+
+interface FakeBridge extends FrontendBridge {
+  warnings: string[];
+  solved: { name: string; attrs: Record<string, string> }[];
+}
+
+/** A bridge whose locals are in-memory file maps; each solve of a local source yields a ref to it. */
+function fakeBridge(locals: Record<string, Record<string, string>>): FakeBridge {
+  const solved: FakeBridge["solved"] = [];
+  const warnings: string[] = [];
+  const resolve = createFakeResolver();
+  return {
+    solved, warnings,
+    async solve(definition) {
+      const def = fromBinary(DefinitionSchema, definition);
+      const op = fromBinary(OpSchema, def.def[0]);
+      assert.equal(op.op.case, "source");
+      const name = op.op.value.identifier.replace("local://", "");
+      solved.push({ name, attrs: { ...op.op.value.attrs } });
+      return { id: name };
+    },
+    async readFile(ref: BridgeRef, path: string) {
+      const content = locals[ref.id]?.[path];
+      if (content === undefined) throw new GantryError("NotFound", `${path} not found in ${ref.id}`);
+      return new TextEncoder().encode(content);
+    },
+    async readDir() { return []; },
+    async statFile() { throw new GantryError("Unimplemented", "statFile"); },
+    resolveImageConfig: (ref) => resolve(ref),
+    async inputs() { return {}; },
+    warn(w) { warnings.push(w.short); },
+  };
+}
+
+test("loads the Dockerfile and .dockerignore through the bridge and returns LLB plus config", async () => {
+  const bridge = fakeBridge({
+    dockerfile: { "Dockerfile": "FROM localhost:5000/cf/busybox:1\nCOPY . /app\nCMD [\"sh\"]\n" },
+    context: { ".dockerignore": "*.log\n" },
+  });
+  const result = await createDockerfileFrontend().solve(bridge, { platform: "linux/amd64" }, {});
+  assert.deepEqual(bridge.solved[0], {
+    name: "dockerfile",
+    attrs: { "local.followpaths": "[\"Dockerfile\",\"Dockerfile.dockerignore\"]", "local.sharedkeyhint": "dockerfile",
+      "local.differ": "none", "local.unique": bridge.solved[0].attrs["local.unique"] },
+  });
+  assert.equal(bridge.solved[1].attrs["local.followpaths"], "[\".dockerignore\"]");
+  const config = JSON.parse(new TextDecoder().decode(result.metadata["containerimage.config"]));
+  assert.deepEqual(config.config.Cmd, ["sh"]);
+  const def = fromBinary(DefinitionSchema, result.definition);
+  const ctx = def.def.map((b) => fromBinary(OpSchema, b)).find((o) => o.op.case === "source" && o.op.value.identifier === "local://context");
+  assert.ok(ctx && ctx.op.case === "source");
+  assert.equal(ctx.op.value.attrs["local.excludepatterns"], "[\"*.log\"]");
+});
+
+test("a Dockerfile-specific ignore file wins and a custom filename is honoured", async () => {
+  const bridge = fakeBridge({
+    dockerfile: { "build.Dockerfile": "FROM scratch\nCOPY a /\n", "build.Dockerfile.dockerignore": "secret\n" },
+  });
+  const result = await createDockerfileFrontend().solve(bridge, { filename: "build.Dockerfile" }, {});
+  assert.equal(bridge.solved.length, 1);
+  assert.ok(new TextDecoder().decode(result.definition).includes("[\"secret\"]"));
+});
+
+test("errors carry the Dockerfile line; parser warnings go to bridge.warn", async () => {
+  const bridge = fakeBridge({ dockerfile: { "Dockerfile": "FROM scratch\nRUN a \\\n\n  b\nFROOB x\n" } });
+  await assert.rejects(createDockerfileFrontend().solve(bridge, {}, {}), (err: unknown) =>
+    err instanceof LocationError && err.code === "InvalidArgument" && err.ranges[0].start.line === 5 &&
+    /unknown instruction: FROOB/.test(err.message));
+  const ok = fakeBridge({ dockerfile: { "Dockerfile": "FROM scratch\nCOPY a \\\n\n  b\n" } });
+  await createDockerfileFrontend().solve(ok, {}, {});
+  assert.equal(ok.warnings.length, 1);
+  assert.match(ok.warnings[0], /Empty continuation line/);
+});
+
+test("a missing Dockerfile is NotFound", async () => {
+  await assert.rejects(createDockerfileFrontend().solve(fakeBridge({}), {}, {}), { code: "NotFound" });
+});
