@@ -2,6 +2,7 @@
 import { lstat, readdir, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { MountType, NetMode, SecurityMode, type ExecOp, type Op } from "../gen/pb/ops_pb.js";
+import type { MutableRef } from "../cache/ref-manager.js";
 import type { NetworkMode, ProcessSpec } from "../executor/executor.js";
 import { formatPlatform } from "../oci/platform.js";
 import type { Platform } from "../oci/types.js";
@@ -109,7 +110,7 @@ export function createExecOp(op: Op, exec: ExecOp, platform: Platform, build: Bu
 }
 
 /** Removes the mount points the executor had to create, deepest first, when they are still empty. */
-async function removeStubs(root: import("../cache/ref-manager.js").MutableRef, stubs: readonly string[], tmpDir: string): Promise<void> {
+async function removeStubs(root: MutableRef, stubs: readonly string[], tmpDir: string): Promise<void> {
   await withMounted(root, tmpDir, async (dir) => {
     for (const stub of [...stubs].reverse()) {
       const p = join(dir, stub);

@@ -10,8 +10,9 @@ import { marshalDefinition } from "../../../llb/state.js";
 import { readDockerignore } from "../../../util/pattern-matcher.js";
 import { dockerfileToLLB } from "./dockerfile-to-llb.js";
 import { createFakeResolver } from "./testing/cf-images.js";
+import { sharedPath } from "../../../util/testing/shared-path.js";
 
-const ROOT = "/work/shared/conformance/dockerfile-diff";
+const ROOT = sharedPath("conformance/dockerfile-diff");
 // These fail in upstream only while solving (a 404 URL, a source missing from the context).
 const SOLVE_TIME_FAILURES = new Set(["fail-add-url-404", "fail-copy-missing-source"]);
 

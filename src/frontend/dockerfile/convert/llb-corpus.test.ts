@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { sha256 } from "../../../util/digest.js";
 import { dockerfileToLLB } from "./dockerfile-to-llb.js";
 import { createFakeResolver } from "./testing/cf-images.js";
+import { sharedPath } from "../../../util/testing/shared-path.js";
 
-const ROOT = "/work/shared/conformance/llb";
+const ROOT = sharedPath("conformance/llb");
 // The random local.unique upstream's run used for the context source.
 const UNIQUE = "sicjkxin9x82qejr3ph6k6fny";
 

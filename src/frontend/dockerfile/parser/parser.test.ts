@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { isInvalidArgument } from "../../../util/errors.js";
 import { dumpNode } from "./dump.js";
 import { DockerfileParseError } from "./parse-error.js";
 import { parseDockerfile } from "./parser.js";
+import { sharedPath } from "../../../util/testing/shared-path.js";
 
-const CASES = fileURLToPath(new URL("../../../../../shared/conformance/upstream/parser/", import.meta.url));
+const CASES = sharedPath("conformance/upstream/parser") + "/";
 
 // Upstream's testfiles-negative, which the shared data does not carry.
 const NEGATIVE: Record<string, string> = {

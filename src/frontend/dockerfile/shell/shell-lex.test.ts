@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { isInvalidArgument } from "../../../util/errors.js";
 import { createShellLex } from "./shell-lex.js";
+import { sharedPath } from "../../../util/testing/shared-path.js";
 
-const DATA = fileURLToPath(new URL("../../../../../shared/conformance/upstream/shell/", import.meta.url));
+const DATA = sharedPath("conformance/upstream/shell") + "/";
 const BASE_ENV = { PWD: "/home", SHELL: "bash", KOREAN: "한국어", NULL: "" };
 
 interface EnvVarCase { line: number; input: string; expected: string }
