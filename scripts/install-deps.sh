@@ -15,6 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci refuses a lock written with another platform's optional binaries; install keeps to the lock.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build

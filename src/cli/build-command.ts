@@ -1,5 +1,4 @@
 // `gantry build`: buildctl's build command. Reads LLB on stdin when no --frontend is given.
-import { writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { GantryError } from "../util/errors.js";
 import type { Client, SecretSource, SolveOptions } from "../client/client.js";
@@ -7,9 +6,9 @@ import { flagBool, flagList, flagValue, parseArgs, type FlagSpec } from "./args.
 import { parseCsvAttrs } from "./csv-attrs.js";
 import { parseOutput } from "./output-spec.js";
 import { readStdin } from "./read-stdin.js";
-import { createPrinter, type ProgressMode } from "./progress/create-printer.js";
+import { createPrinter, PROGRESS_MODES, type ProgressMode } from "./progress/create-printer.js";
 import { errorSummary } from "./progress/error-summary.js";
-import { metadataFileContent } from "./metadata-file.js";
+import { writeMetadataFile } from "./metadata-file.js";
 
 export const BUILD_FLAGS: FlagSpec[] = [
   { names: ["--frontend"], kind: "string" },
@@ -63,8 +62,8 @@ export async function buildCommand(argv: string[], client: () => Promise<Client>
   const args = parseArgs(argv, BUILD_FLAGS, "build");
   unsupported(args, ["--ssh", "--export-cache", "--import-cache"]);
   const progress = (flagValue(args, "--progress") ?? process.env.BUILDKIT_PROGRESS ?? "auto") as ProgressMode;
-  if (!["auto", "tty", "plain", "quiet"].includes(progress)) {
-    throw new GantryError("InvalidArgument", `Invalid --progress "${progress}": use auto, tty, plain or quiet.`);
+  if (!PROGRESS_MODES.includes(progress)) {
+    throw new GantryError("InvalidArgument", `Invalid --progress "${progress}": use auto, tty, plain, rawjson or quiet.`);
   }
   const frontend = flagValue(args, "--frontend");
   const exports = flagList(args, "--output").map((o) => parseOutput(o, process.stdout.isTTY === true));
@@ -78,8 +77,8 @@ export async function buildCommand(argv: string[], client: () => Promise<Client>
     noCache: flagBool(args, "--no-cache"),
   };
   if (!frontend) opts.definition = await readStdin("The LLB definition");
-  const c = await client();
   const printer = createPrinter(progress, process.stderr);
+  const c = await client();
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new GantryError("Canceled", "The build was interrupted."));
   process.once("SIGINT", onSignal);
@@ -88,7 +87,7 @@ export async function buildCommand(argv: string[], client: () => Promise<Client>
     const res = await c.solve({ ...opts, signal: abort.signal, onProgress: (e) => printer?.write(e) });
     printer?.finish();
     const mdFile = flagValue(args, "--metadata-file");
-    if (mdFile) await writeFile(mdFile, metadataFileContent(res.exporterResponse));
+    if (mdFile) await writeMetadataFile(mdFile, res.exporterResponse);
     return 0;
   } catch (err) {
     printer?.finish();

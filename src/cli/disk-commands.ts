@@ -2,7 +2,7 @@
 import type { Client, UsageRecord } from "../client/client.js";
 import { GantryError } from "../util/errors.js";
 import { flagBool, flagList, flagValue, parseArgs } from "./args.js";
-import { humanBytes } from "./progress/vertex-table.js";
+import { humanBytes } from "./progress/human-bytes.js";
 
 function table(records: UsageRecord[], verbose: boolean): string {
   let out = "";

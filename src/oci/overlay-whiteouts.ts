@@ -22,7 +22,8 @@ export async function createWhiteouts(root: string, relPaths: readonly string[],
   Promise<void> {
   if (relPaths.length === 0) return;
   const p = pack();
-  const tar = startTool("tar", ["-x", "-f", "-", "-C", root, "--numeric-owner", "--same-owner", "-p"],
+  // --ignore-zeros: read to EOF, so tar cannot exit (closing the pipe under us) at the end-of-archive blocks.
+  const tar = startTool("tar", ["-x", "-f", "-", "-C", root, "--numeric-owner", "--same-owner", "-p", "--ignore-zeros"],
     { pipeStdin: true, signal: opts.signal });
   const fed = pipeline(p, tar.child.stdin!);
   for (const rel of relPaths) {

@@ -21,7 +21,8 @@ export async function copyEntries(srcRoot: string, dstRoot: string, relPaths: re
   const names = relPaths.map((p) => (p === "" ? "." : p)).join("\0") + "\0";
   const create = startTool("tar", ["-c", "-f", "-", "-C", srcRoot, "--numeric-owner", "--no-recursion", "--null",
     "--verbatim-files-from", ...XATTR_ARGS, "-T", "-"], { input: names, pipeStdout: true, signal: opts.signal });
+  // --ignore-zeros: read to EOF, so tar cannot exit (closing the pipe under us) at the end-of-archive blocks.
   const extract = startTool("tar", ["-x", "-f", "-", "-C", dstRoot, "--numeric-owner", "--same-owner", "-p",
-    "--delay-directory-restore", ...XATTR_ARGS], { pipeStdin: true, signal: opts.signal });
+    "--delay-directory-restore", "--ignore-zeros", ...XATTR_ARGS], { pipeStdin: true, signal: opts.signal });
   await Promise.all([pipeline(create.child.stdout!, extract.child.stdin!), create.done, extract.done]);
 }

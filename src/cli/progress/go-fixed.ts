@@ -13,5 +13,5 @@ export function goFixed(x: number, digits: number): string {
   const up = rest[0] > "5" || (rest[0] === "5" && !tie) || (tie && Number(kept.at(-1)) % 2 === 1);
   const n = (BigInt(kept) + (up ? 1n : 0n)).toString().padStart(digits + 1, "0");
   const text = digits > 0 ? `${n.slice(0, n.length - digits)}.${n.slice(n.length - digits)}` : n;
-  return x < 0 && /[1-9]/.test(text) ? `-${text}` : text;
+  return x < 0 ? `-${text}` : text;
 }

@@ -1,17 +1,34 @@
-// buildctl's --progress=plain: `#N name`, `#N 0.214 log line`, `#N DONE 1.2s`, one block per vertex.
-import type { ProgressEvent } from "../../util/progress-event.js";
-import { humanBytes, seconds, VertexTable, type VertexRow } from "./vertex-table.js";
+// buildctl's --progress=plain: a `#N name` header whenever output moves to another vertex, then its lines
+// (`#N 0.214 log line`, `#N sha256:… 1.05MB / 3.37MB 0.3s done`, `#N WARN: …`) and one closing line
+// (`#N DONE 1.2s`, `#N CACHED`, `#N ERROR: …`, `#N CANCELED`). Leaving an unfinished vertex prints `#N ...`.
+// Events are printed as they arrive; upstream's anti-flicker scheduling between busy vertices is not copied.
+import type { ProgressEvent, StatusEvent } from "../../util/progress-event.js";
+import { goFixed } from "./go-fixed.js";
+import { humanBytes } from "./human-bytes.js";
 import type { ProgressPrinter } from "./progress-printer.js";
+import { runSeconds, seconds, VertexTable, type VertexRow } from "./vertex-table.js";
+
+/** An unfinished status is reprinted only after this much progress or time. */
+const MIN_PROGRESS_DELTA = 0.05;
+const MIN_TIME_DELTA_MS = 5000;
 
 export class PlainPrinter implements ProgressPrinter {
   readonly #out: NodeJS.WritableStream;
   readonly #table = new VertexTable();
   readonly #index = new Map<string, number>();
+  /** Last printed counters per status ID, for rate limiting. */
+  readonly #lastStatus = new Map<string, { current: number; timestamp: number }>();
+  readonly #truncate: boolean;
   #current: string | undefined;
   #printedAny = false;
 
-  constructor(out: NodeJS.WritableStream) {
+  /**
+   * Prints to `out` (buildctl writes progress to stderr). Names are cut to 72 characters when
+   * `truncateNames` is set; it defaults to buildctl's `PROGRESS_NO_TRUNC=0`.
+   */
+  constructor(out: NodeJS.WritableStream, opts: { truncateNames?: boolean } = {}) {
     this.#out = out;
+    this.#truncate = opts.truncateNames ?? process.env.PROGRESS_NO_TRUNC === "0";
   }
 
   get table(): VertexTable {
@@ -19,59 +36,70 @@ export class PlainPrinter implements ProgressPrinter {
   }
 
   write(ev: ProgressEvent): void {
-    const prevLines = ev.type === "log" ? this.#table.rows.get(ev.vertex)?.lines.length ?? 0 : 0;
-    const row = this.#table.apply(ev);
+    const { row, changed, newLines } = this.#table.apply(ev);
     switch (ev.type) {
       case "vertex":
-        if (ev.completed) this.#complete(row);
-        else if (ev.started) this.#switchTo(row);
-        break;
-      case "status": {
-        this.#switchTo(row);
-        const size = ev.total > 0 ? ` ${humanBytes(ev.current)} / ${humanBytes(ev.total)}` : ev.current > 0 ? ` ${humanBytes(ev.current)}` : "";
-        const took = seconds(ev.started, ev.completed ?? ev.timestamp);
-        const time = took > 0.01 ? ` ${took.toFixed(1)}s` : "";
-        if (ev.completed) this.#line(row, `${ev.id}${size}${time} done`);
-        break;
-      }
+        if (!ev.started || !changed) return;
+        if (row.completed) {
+          this.#switchTo(row);
+          for (const l of newLines) this.#line(row, l);
+          this.#line(row, closing(row));
+          this.#current = undefined;
+          this.#activateOpen();
+        } else if (this.#current === undefined) this.#switchTo(row);
+        return;
+      case "status":
+        this.#status(row, ev);
+        return;
       case "log":
         this.#switchTo(row);
-        for (const l of row.lines.slice(prevLines)) this.#line(row, `${logTime(row, ev.timestamp)} ${l}`);
-        break;
+        for (const l of newLines) this.#line(row, l);
+        return;
       case "warning":
         this.#switchTo(row);
         this.#line(row, `WARN: ${ev.short}`);
-        break;
+        return;
     }
   }
 
+  /** Prints lines still unfinished when the build ended. */
   finish(): void {
-    for (const row of this.#table.rows.values()) if (row.partial) this.#line(row, row.partial);
+    for (const row of this.#table.rows.values()) {
+      if (row.partial) this.#line(row, `${row.partialTime} ${row.partial}`);
+    }
   }
 
-  #complete(row: VertexRow): void {
-    if (row.cached && !this.#index.has(row.digest)) {
-      this.#switchTo(row);
-      this.#line(row, "CACHED");
-      return;
+  #status(row: VertexRow, st: StatusEvent): void {
+    if (!st.started) return;
+    const last = this.#lastStatus.get(st.id);
+    if (last && !st.completed) {
+      const progress = st.total > 0 ? (st.current - last.current) / st.total : 0;
+      if (progress < MIN_PROGRESS_DELTA && st.timestamp.getTime() - last.timestamp < MIN_TIME_DELTA_MS) return;
     }
+    this.#lastStatus.set(st.id, { current: st.current, timestamp: st.timestamp.getTime() });
+    const size = st.total !== 0 ? ` ${humanBytes(st.current)} / ${humanBytes(st.total)}` : st.current !== 0 ? ` ${humanBytes(st.current)}` : "";
+    const took = seconds(st.started, st.completed ?? st.timestamp);
+    const time = took > 0.01 ? ` ${goFixed(took, 1)}s` : "";
     this.#switchTo(row);
-    if (row.partial) {
-      this.#line(row, `${logTime(row, row.completed)} ${row.partial}`);
-      row.partial = "";
-    }
-    if (row.error) this.#line(row, /context canceled|canceled/i.test(row.error) ? "CANCELED" : `ERROR: ${row.error}`);
-    else if (row.cached) this.#line(row, "CACHED");
-    else this.#line(row, `DONE ${seconds(row.started, row.completed).toFixed(1)}s`);
+    this.#line(row, `${st.id}${size}${time}${st.completed ? " done" : ""}`);
+  }
+
+  /** With nothing current, output moves to a vertex still running, as buildctl's does. */
+  #activateOpen(): void {
+    const open = this.#table.startOrder.find((r) => !r.completed);
+    if (open) this.#switchTo(open);
   }
 
   #switchTo(row: VertexRow): void {
     if (this.#current === row.digest) return;
-    const prev = this.#current ? this.#table.rows.get(this.#current) : undefined;
-    if (prev && !prev.completed) this.#line(prev, "...");
+    const prev = this.#current === undefined ? undefined : this.#table.rows.get(this.#current);
+    if (prev) {
+      if (prev.partial) this.#line(prev, `${prev.partialTime} ${prev.partial}`);
+      this.#line(prev, "...");
+    }
     if (this.#printedAny) this.#out.write("\n");
     this.#current = row.digest;
-    this.#line(row, row.name);
+    this.#line(row, this.#truncate && row.name.length > 72 ? `${row.name.slice(0, 72)}...` : row.name);
   }
 
   #line(row: VertexRow, text: string): void {
@@ -85,7 +113,10 @@ export class PlainPrinter implements ProgressPrinter {
   }
 }
 
-function logTime(row: VertexRow, at: Date | undefined): string {
-  const s = seconds(row.started, at ?? new Date());
-  return s < 10 ? s.toFixed(3) : s < 100 ? s.toFixed(2) : s.toFixed(1);
+/** The line that closes a finished vertex's block. */
+function closing(row: VertexRow): string {
+  if (row.error) return row.error.endsWith("context canceled") ? "CANCELED" : `ERROR: ${row.error}`;
+  if (row.cached) return "CACHED";
+  const took = runSeconds(row, row.completed ?? new Date());
+  return row.intervals.size > 0 ? `DONE ${goFixed(took, 1)}s` : "DONE";
 }
