@@ -76,6 +76,10 @@ function report(err: unknown): void {
   }
 }
 
+// File copies and hashing fan out over libuv's pool; its default of 4 threads starves them. This must run
+// before the first pooled call, which happens only once main() starts.
+process.env.UV_THREADPOOL_SIZE ??= "16";
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,0 +1,97 @@
+// The Session RPC carries a raw byte stream in arbitrarily sized BytesMessage chunks. HTTP/2 needs a
+// socket-like Duplex, so this adapts "chunks in, chunks out" to one, with backpressure both ways.
+import { Duplex } from "node:stream";
+
+/** A Duplex over a chunk stream: read from it what arrives on `incoming`; what is written to it comes out of `outgoing`. */
+export interface BytePipe {
+  readonly duplex: Duplex;
+  /**
+   * The bytes written to the duplex, in order. Ends when the duplex is ended (half close) or destroyed;
+   * stopping the iteration early destroys the duplex.
+   */
+  readonly outgoing: AsyncIterable<Uint8Array>;
+}
+
+interface PendingWrite {
+  chunk: Uint8Array;
+  done: (err?: Error | null) => void;
+}
+
+/** Wraps `incoming` (the data of each received message). The iterable is read only as fast as the duplex is read. */
+export function createBytePipe(incoming: AsyncIterable<Uint8Array>): BytePipe {
+  const duplex = new ChunkDuplex(incoming);
+  return { duplex, outgoing: duplex.drainWrites() };
+}
+
+class ChunkDuplex extends Duplex {
+  readonly #incoming: AsyncIterable<Uint8Array>;
+  #source: AsyncIterator<Uint8Array> | undefined;
+  #reading = false;
+  readonly #writes: PendingWrite[] = [];
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  constructor(incoming: AsyncIterable<Uint8Array>) {
+    super({ allowHalfOpen: true });
+    this.#incoming = incoming;
+  }
+
+  override _read(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    this.#source ??= this.#incoming[Symbol.asyncIterator]();
+    this.#source.next().then((r) => {
+      this.#reading = false;
+      if (r.done) this.push(null);
+      else if (r.value.length > 0) this.push(Buffer.from(r.value.buffer, r.value.byteOffset, r.value.length));
+      else this._read(); // an empty message carries nothing; ask for the next one
+    }, (err: unknown) => {
+      this.#reading = false;
+      this.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.#writes.push({ chunk, done });
+    this.#notify();
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.#ended = true;
+    this.#notify();
+    done();
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.#ended = true;
+    for (const w of this.#writes.splice(0)) w.done(err ?? new Error("The session pipe was closed."));
+    this.#notify();
+    // Stop pulling the RPC's messages; a pending next() settles on its own.
+    void this.#source?.return?.().catch(() => undefined);
+    done(err);
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  async *drainWrites(): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        const w = this.#writes.shift();
+        if (w) {
+          // Acknowledge the write only once the consumer came back for more: that is the backpressure.
+          yield w.chunk;
+          w.done();
+          continue;
+        }
+        if (this.#ended) return;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+      }
+    } finally {
+      if (!this.#ended) this.destroy();
+    }
+  }
+}
