@@ -6,5 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 export GANTRY_TEST_DIR=${GANTRY_TEST_DIR:-/tmp/gantry-test}
 bash scripts/start-registry.sh
+# Lint and the layer rules run first: a broken rule fails the run like a failed test.
+npx eslint src test
+node "${GANTRY_SHARED:-../shared}/tools/check-layers.mjs" .
 mapfile -t tests < <(find dist/src dist/test -name '*.test.js' | sort)
 node --test --test-concurrency=2 --test-reporter=spec "${tests[@]}"

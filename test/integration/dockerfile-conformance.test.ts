@@ -21,6 +21,8 @@ test("dockerfile-diff corpus matches upstream BuildKit", async (t) => {
   }).catch((err: { stdout?: string; stderr?: string }) => ({ stdout: `${err.stdout ?? ""}\n${err.stderr ?? ""}` }));
   const lines = stdout.split("\n").filter((l) => /^(PASS|ERROR-MATCH|FAIL|ERROR|ERROR-MISMATCH|UNEXPECTED-PASS) /.test(l));
   assert.ok(lines.length >= 30, `the runner reported ${lines.length} cases:\n${stdout}`);
+  const summary = stdout.split("\n").find((l) => /^\d+ passed, \d+ failed$/.test(l));
+  t.diagnostic(`dockerfile-diff runner: ${summary ?? "no summary line"}`);
   for (const line of lines) {
     const [verdict, name] = line.split(" ");
     await t.test(name, () => {

@@ -71,3 +71,15 @@ test("fileops: mkdir, mkfile with owner, then exec", async (t) => {
   assert.equal(fs.get("link")?.linkname, "/w/x/note.txt");
   assert.equal(fs.has("etc/group"), false);
 });
+
+test("gantry debug dump-llb prints upstream's dump byte for byte", async (t) => {
+  for (const name of ["seed", "parallel", "copy-context", "link-merge", "fileops"]) {
+    const res = await runGantry(["debug", "dump-llb"], { stdin: await readFile(join(LLB, `${name}.pb`)) });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout.toString("utf8"), await readFile(join(LLB, `${name}.json`), "utf8"), `${name}.json`);
+  }
+  const dot = await runGantry(["debug", "dump-llb", "--dot"], { stdin: await readFile(join(LLB, "seed.pb")) });
+  assert.equal(dot.code, 0, dot.stderr);
+  assert.match(dot.stdout.toString(), /^digraph/m);
+  t.diagnostic("five dumps compared");
+});
