@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs, builds, starts the loopback registry, runs unit and
-# integration tests with node's test runner, then the Dockerfile conformance corpus when the frontend exists.
+# integration tests (the Dockerfile conformance corpus among them) with node's test runner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
