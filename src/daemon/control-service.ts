@@ -1,0 +1,115 @@
+// `moby.buildkit.v1.Control` over the controller: the same operations the embedded client calls, on gRPC.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import {
+  Control, DiskUsageResponseSchema, InfoResponseSchema, ListWorkersResponseSchema, SolveResponseSchema, UsageRecordSchema,
+  type SolveRequest, type UsageRecord,
+} from "../gen/moby/buildkit/v1/control_pb.js";
+import { WorkerRecordSchema } from "../gen/moby/buildkit/v1/types/worker_pb.js";
+import { marshalDefinitionMessage } from "../llb/marshal.js";
+import type { Controller } from "../control/controller.js";
+import { parsePlatform } from "../oci/platform.js";
+import type { BuildSession } from "../session/build-session.js";
+import { GantryError } from "../util/errors.js";
+import { StatusHub } from "./status-hub.js";
+import { statusResponseOf } from "./status-message.js";
+import { toGrpcStatus } from "./grpc-status.js";
+
+/** Finds the session a client attached for a build (waits briefly: Session and Solve race). */
+export interface SessionLookup {
+  get(id: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<BuildSession>;
+}
+
+interface ClientUsage {
+  id: string; mutable: boolean; inUse: boolean; size: number; parents: string[]; createdAt: Date; lastUsedAt?: Date;
+  usageCount: number; description: string; recordType: string; shared: boolean;
+}
+
+function usageMessage(r: ClientUsage): UsageRecord {
+  return create(UsageRecordSchema, {
+    ID: r.id, Mutable: r.mutable, InUse: r.inUse, Size: BigInt(r.size), Parent: r.parents[0] ?? "", Parents: r.parents,
+    CreatedAt: timestampFromDate(r.createdAt), ...(r.lastUsedAt ? { LastUsedAt: timestampFromDate(r.lastUsedAt) } : {}),
+    UsageCount: BigInt(r.usageCount), Description: r.description, RecordType: r.recordType, Shared: r.shared,
+  });
+}
+
+/** Exports of a request: the newer repeated field, else the deprecated single exporter. */
+function exportsOf(req: SolveRequest): Array<{ type: string; attrs: Record<string, string> }> {
+  if (req.Exporters.length) return req.Exporters.map((e) => ({ type: e.Type, attrs: { ...e.Attrs } }));
+  return req.ExporterDeprecated ? [{ type: req.ExporterDeprecated, attrs: { ...req.ExporterAttrsDeprecated } }] : [];
+}
+
+export function createControlService(ctl: Controller, sessions: SessionLookup, hub = new StatusHub()): ServiceImpl<typeof Control> {
+  return {
+    async solve(req: SolveRequest, ctx: HandlerContext) {
+      const feed = hub.open(req.Ref);
+      try {
+        const session = await sessions.get(req.Session, { timeoutMs: 5000, signal: ctx.signal });
+        const res = await ctl.solve({
+          definition: req.Definition && req.Definition.def.length ? marshalDefinitionMessage(req.Definition) : req.Definition ? new Uint8Array() : undefined,
+          frontend: req.Frontend || undefined,
+          frontendAttrs: { ...req.FrontendAttrs },
+          exports: exportsOf(req),
+          session,
+          noCache: req.FrontendAttrs["no-cache"] === "",
+          entitlements: req.Entitlements,
+        }, { signal: ctx.signal, progress: feed.sink });
+        return create(SolveResponseSchema, { ExporterResponse: res.exporterResponse });
+      } catch (err) {
+        throw toGrpcStatus(err);
+      } finally {
+        feed.end();
+      }
+    },
+    async *status(req, ctx) {
+      ctx.responseHeader.set("buildkit-current-timestamp", new Date().toISOString());
+      for await (const batch of hub.subscribe(req.Ref, ctx.signal)) yield statusResponseOf(batch);
+    },
+    async diskUsage(req) {
+      try {
+        const records = await ctl.diskUsage(req.filter) as unknown as ClientUsage[];
+        return create(DiskUsageResponseSchema, { record: records.map(usageMessage) });
+      } catch (err) {
+        throw toGrpcStatus(err);
+      }
+    },
+    async *prune(req) {
+      const removed: ClientUsage[] = [];
+      try {
+        await (ctl.prune as unknown as (o: object, cb: (r: ClientUsage) => void) => Promise<void>)({
+          all: req.all, filters: req.filter, keepDuration: Number(req.keepDuration) / 1e6, keepBytes: Number(req.reservedSpace),
+        }, (r) => removed.push(r));
+      } catch (err) {
+        throw toGrpcStatus(err);
+      }
+      for (const r of removed) yield usageMessage(r);
+    },
+    async listWorkers() {
+      const workers = await ctl.listWorkers();
+      return create(ListWorkersResponseSchema, {
+        record: workers.map((w) => create(WorkerRecordSchema, {
+          ID: w.id, Labels: w.labels,
+          platforms: w.platforms.map((p) => {
+            const pl = parsePlatform(p);
+            return { OS: pl.os, Architecture: pl.architecture, Variant: pl.variant ?? "" };
+          }),
+        })),
+      });
+    },
+    async info() {
+      const v = await ctl.info();
+      return create(InfoResponseSchema, { buildkitVersion: v });
+    },
+    session() {
+      throw toGrpcStatus(new GantryError("Unimplemented", "Sessions are served by the session manager."));
+    },
+    // eslint-disable-next-line require-yield -- an empty stream that fails at once
+    async *listenBuildHistory() {
+      throw toGrpcStatus(new GantryError("Unimplemented", "Build history is not recorded by this version of gantryd."));
+    },
+    async updateBuildHistory() {
+      throw toGrpcStatus(new GantryError("Unimplemented", "Build history is not recorded by this version of gantryd."));
+    },
+  };
+}

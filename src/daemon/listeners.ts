@@ -1,0 +1,88 @@
+// Where gantryd listens: unix sockets, TCP (with mTLS when certificates are given) and systemd's
+// socket-activated file descriptors, all serving gRPC over HTTP/2.
+import { readFileSync } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { createSecureServer, createServer, type Http2Server, type Http2SecureServer } from "node:http2";
+import { dirname } from "node:path";
+import type { connectNodeAdapter } from "@connectrpc/connect-node";
+import { GantryError } from "../util/errors.js";
+import type { TlsConfig } from "./daemon-config.js";
+
+export interface Listening {
+  addresses: string[];
+  close(): Promise<void>;
+}
+
+type AnyServer = Http2Server | Http2SecureServer;
+type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
+
+function serverFor(handler: NodeHandlerFn, tls: TlsConfig | undefined, tcp: boolean): AnyServer {
+  if (tcp && tls) {
+    return createSecureServer({
+      cert: readFileSync(tls.cert), key: readFileSync(tls.key),
+      // With a CA, a client without a certificate signed by it is refused during the handshake.
+      ...(tls.ca ? { ca: readFileSync(tls.ca), requestCert: true, rejectUnauthorized: true } : {}),
+      allowHTTP1: false,
+    }, handler);
+  }
+  return createServer(handler);
+}
+
+function listen(server: AnyServer, target: string | number | { fd: number }, host?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const done = (): void => {
+      server.off("error", reject);
+      resolve();
+    };
+    if (typeof target === "object") server.listen(target, done);
+    else if (typeof target === "number") server.listen(target, host, done);
+    else server.listen(target, done);
+  });
+}
+
+async function listenOne(handler: NodeHandlerFn, addr: string, tls: TlsConfig | undefined): Promise<{ server: AnyServer; unlink?: string }> {
+  const url = new URL(addr);
+  switch (url.protocol) {
+    case "unix:": {
+      const path = url.pathname || url.host;
+      await mkdir(dirname(path), { recursive: true });
+      await rm(path, { force: true });
+      const server = serverFor(handler, undefined, false);
+      await listen(server, path);
+      return { server, unlink: path };
+    }
+    case "tcp:": {
+      const server = serverFor(handler, tls, true);
+      await listen(server, Number(url.port), url.hostname.replace(/^\[|\]$/g, ""));
+      return { server };
+    }
+    case "fd:": {
+      const fds = Number(process.env.LISTEN_FDS ?? 0);
+      if (!fds) throw new GantryError("InvalidArgument", `--addr ${addr}: no sockets were passed by systemd (LISTEN_FDS is not set).`);
+      const server = serverFor(handler, tls, !!tls);
+      await listen(server, { fd: 3 });
+      return { server };
+    }
+    default:
+      throw new GantryError("InvalidArgument", `--addr ${addr}: use unix://PATH, tcp://HOST:PORT or fd://.`);
+  }
+}
+
+/** Listens on every address; on failure closes what was opened. */
+export async function startListeners(handler: NodeHandlerFn, addresses: string[], tls?: TlsConfig): Promise<Listening> {
+  const open: Array<{ server: AnyServer; unlink?: string }> = [];
+  try {
+    for (const a of addresses) open.push(await listenOne(handler, a, tls));
+  } catch (err) {
+    for (const o of open) o.server.close();
+    throw err;
+  }
+  return {
+    addresses,
+    async close() {
+      await Promise.all(open.map((o) => new Promise<void>((r) => o.server.close(() => r()))));
+      for (const o of open) if (o.unlink) await rm(o.unlink, { force: true });
+    },
+  };
+}
