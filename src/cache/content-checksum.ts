@@ -19,20 +19,74 @@ export interface ChecksumOptions {
 
 const fileLimiter = new Limiter(16);
 
+/** A file checksum remembered with the stat signature (inode, size, times, mode, owner) it was valid for. */
+export interface FileSum {
+  path: string;
+  sig: string;
+  digest: string;
+}
+
+/**
+ * Remembered checksums of one tree (a read-only view of an immutable ref): whole answers by query, and
+ * optionally per-file checksums shared with other trees of the same scope, reused when the stat matches.
+ */
+export interface ChecksumMemo {
+  get(query: string): string | undefined;
+  set(query: string, digest: string): void;
+  files?: {
+    get(path: string): { sig: string; digest: string } | undefined;
+    setMany(rows: readonly FileSum[]): void;
+  };
+}
+
+// Trees with a memo, by root directory. The ref manager registers each read-only view it mounts, so
+// checksums of an unchanged ref are computed once, across builds and restarts.
+const memos = new Map<string, ChecksumMemo>();
+
+/** Makes `contentChecksum` on `root` use `memo` until the returned function is called. */
+export function registerChecksumMemo(root: string, memo: ChecksumMemo): () => void {
+  memos.set(root, memo);
+  return () => {
+    if (memos.get(root) === memo) memos.delete(root);
+  };
+}
+
+interface Walk {
+  root: string;
+  files?: ChecksumMemo["files"];
+  fresh: FileSum[];
+}
+
 /** Checksum of `path` (absolute inside the tree rooted at `root`). NotFound names the missing path. */
 export async function contentChecksum(root: string, path: string, opts: ChecksumOptions = {}): Promise<string> {
   const clean = posix.normalize(`/${path}`);
+  const memo = memos.get(root);
+  const query = JSON.stringify([clean, opts.followSymlinks === true, opts.wildcard === true]);
+  const known = memo?.get(query);
+  if (known !== undefined) return known;
+  const w: Walk = { root, files: memo?.files, fresh: [] };
+  const digest = await computeChecksum(w, clean, opts);
+  if (memo) {
+    memo.files?.setMany(w.fresh);
+    memo.set(query, digest);
+  }
+  return digest;
+}
+
+async function computeChecksum(w: Walk, clean: string, opts: ChecksumOptions): Promise<string> {
+  const root = w.root;
   if (opts.wildcard && /[*?[]/.test(clean)) {
     const matches = await expandWildcard(root, clean);
     if (matches.length === 0) return sha256hex("");
-    if (matches.length === 1) return checksumPath(root, matches[0], opts.followSymlinks ?? false);
-    const parts = await Promise.all(matches.map(async (m) => `${posix.basename(m)}${await checksumPath(root, m, opts.followSymlinks ?? false)}`));
+    if (matches.length === 1) return checksumPath(w, matches[0], opts.followSymlinks ?? false);
+    const parts = await Promise.all(matches.map(async (m) => `${posix.basename(m)}${await checksumPath(w, m, opts.followSymlinks ?? false)}`));
     return sha256hex(parts.join("\0"));
   }
-  return checksumPath(root, clean, opts.followSymlinks ?? false);
+  return checksumPath(w, clean, opts.followSymlinks ?? false);
 }
 
-async function checksumPath(root: string, path: string, follow: boolean): Promise<string> {
+async function checksumPath(w: Walk, path: string, follow: boolean): Promise<string> {
+  const root = w.root;
   const host = join(root, path);
   let st: Stats;
   try {
@@ -43,32 +97,43 @@ async function checksumPath(root: string, path: string, follow: boolean): Promis
     }
     throw err;
   }
-  return follow && st.isFile() ? fileDigest(await resolveInside(root, path), st) : entryDigest(root, path, st);
+  if (follow && st.isFile()) {
+    const host = await resolveInside(root, path);
+    return fileDigest(w, host, host.slice(root.length) || "/", st);
+  }
+  return entryDigest(w, path, st);
 }
 
-async function entryDigest(root: string, path: string, st: Stats): Promise<string> {
+async function entryDigest(w: Walk, path: string, st: Stats): Promise<string> {
+  const root = w.root;
   const host = join(root, path);
   if (st.isDirectory()) {
     const names = (await readdir(host)).sort();
     const h = createHash("sha256").update(header("dir", st));
     const children = await Promise.all(names.map(async (n) => {
       const childPath = posix.join(path, n);
-      return [n, await entryDigest(root, childPath, await lstat(join(root, childPath)))] as const;
+      return [n, await entryDigest(w, childPath, await lstat(join(root, childPath)))] as const;
     }));
     for (const [n, d] of children) h.update(`${n}\0${d}\0`);
     return h.digest("hex");
   }
   if (st.isSymbolicLink()) return sha256hex(header("symlink", st) + (await readlink(host)));
-  if (st.isFile()) return fileDigest(host, st);
+  if (st.isFile()) return fileDigest(w, host, path, st);
   return sha256hex(header("special", st) + `${st.rdev}`);
 }
 
-async function fileDigest(host: string, st: Stats): Promise<string> {
-  return fileLimiter.run(async () => {
+async function fileDigest(w: Walk, host: string, path: string, st: Stats): Promise<string> {
+  // Same inode, size, times, mode and owner as when it was hashed: the same bytes (what fsutil assumes too).
+  const sig = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}:${st.uid}:${st.gid}`;
+  const known = w.files?.get(path);
+  if (known && known.sig === sig) return known.digest;
+  const digest = await fileLimiter.run(async () => {
     const h = createHash("sha256").update(header("file", st));
     for await (const chunk of createReadStream(host)) h.update(chunk as Buffer);
     return h.digest("hex");
   });
+  if (w.files) w.fresh.push({ path, sig, digest });
+  return digest;
 }
 
 function header(kind: string, st: Stats): string {

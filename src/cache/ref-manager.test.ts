@@ -8,6 +8,7 @@ import type { Snapshotter } from "../snapshot/snapshotter.js";
 import { assertNoMountsUnder, treeOf, withMounted } from "../snapshot/testsuite/snapshot-access.js";
 import type { Result } from "../solver/types.js";
 import { createRefManager, type ImmutableRef, type RefManager } from "./ref-manager.js";
+import { MetadataDb } from "./metadata-db.js";
 
 // ImmutableRef must stay usable as the solver's Result (checked at compile time).
 const asResult = (r: ImmutableRef): Result => r;
@@ -32,7 +33,9 @@ async function setup(t: TestContext): Promise<Env | undefined> {
   });
   // Read-only mounts go under the root too, so the stray-mount check covers them.
   await mkdir(join(root, "mnt"));
-  return { sn, refs: createRefManager({ snapshotter: sn, tmpDir: join(root, "mnt") }) };
+  const db = new MetadataDb(":memory:");
+  t.after(() => db.close());
+  return { sn, refs: createRefManager({ snapshotter: sn, db, tmpDir: join(root, "mnt") }) };
 }
 
 /** Writes `files` (null deletes) on top of `parent` and commits. */

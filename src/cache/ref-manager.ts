@@ -1,54 +1,43 @@
-// Immutable and mutable refs over a Snapshotter: the reference counting that decides when a snapshot
-// may go. In memory for now; each record holds only ids (its snapshot name and the names it depends on),
-// so a later persistent store can save and reload the same shape.
+// Immutable and mutable refs over a Snapshotter, recorded in metadata.db so they outlive the process.
 //
-// Scratch (the empty filesystem) is `null` everywhere: no snapshot, nothing to release, as BuildKit's
-// nil ref. A snapshot stays while a handle references it or while another live snapshot depends on it
-// (its child, a merge or diff built on its layers, a view from `mountReadonly`); the last release removes
-// it, and then, in cascade, the snapshots it kept alive.
+// A record is a committed snapshot (or a cache mount's mutable one) plus the records it keeps alive
+// (`deps`: its parent, merge or diff inputs). In memory each record counts `handles` (open handles,
+// mutables prepared on it, read-only views, cache mount users) and `children` (records that depend on it).
+// A record goes when nothing counts it any more and nothing in the database retains it: no saved result,
+// no pin (`setNamed`), and it is not a cache mount. Prune removes retained records too (never used ones).
+//
+// Crash rule: a snapshot is committed before its row is written, and its row is deleted before the
+// snapshot is removed; `openCacheManager` (cache-manager.ts) repairs whatever a kill left in between.
+// Scratch (the empty filesystem) is `null` everywhere: no snapshot, nothing to release.
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GantryError } from "../util/errors.js";
 import { isLayerChainer } from "../snapshot/layer-chainer.js";
 import { mountAll, unmountAll } from "../snapshot/mount.js";
 import { isLayerDiffer, type LayerDir, type Mount, type Snapshotter } from "../snapshot/snapshotter.js";
 import { writeTreeDiff } from "../snapshot/tree-diff.js";
+import { registerChecksumMemo } from "./content-checksum.js";
+import { Handle, SnapshotMutableRef, type HandleOwner, type ImmutableRef, type MutableRef, type RefOptions } from "./ref-handles.js";
+import type { MetadataDb, RecordType, RefRow } from "./metadata-db.js";
+import { CacheMountPool, type CacheMountLease, type CacheMountRequest } from "./cache-mount-pool.js";
+import type { NewRecord, RefRecord } from "./ref-record.js";
 
-/**
- * A counted handle on a committed snapshot. `id` is the snapshot's name. It has the shape of the solver's
- * `Result` (solver/types.ts), which cache/ may not import: it satisfies it structurally (see the test).
- */
-export interface ImmutableRef {
-  readonly id: string;
-  /** A new, independently released handle on the same snapshot. */
-  clone(): ImmutableRef;
-  /** Drops this handle (a second call is a no-op); may remove the snapshot and ones it kept alive. */
-  release(): Promise<void>;
-}
-
-/** A writable snapshot being built. Ends with exactly one of `commit` or `release`. */
-export interface MutableRef {
-  /** The active snapshot key. */
-  readonly id: string;
-  /** Mounts to write through (FailedPrecondition after commit or release). */
-  mounts(): Promise<Mount[]>;
-  /** Turns the content into an immutable ref; the mutable ref is used up (unmount it first). */
-  commit(opts?: RefOptions): Promise<ImmutableRef>;
-  /** Discards the content. */
-  release(): Promise<void>;
-}
-
-export interface RefOptions {
-  labels?: Record<string, string>;
-  signal?: AbortSignal;
-}
+export type { ImmutableRef, MutableRef, RefOptions } from "./ref-handles.js";
+export type { CacheMountLease, CacheMountRequest, CacheSharing } from "./cache-mount-pool.js";
 
 /** A directory showing a ref's content read-only, until `release` (call it exactly once). */
 export interface ReadonlyMount {
   dir: string;
   release(): Promise<void>;
+}
+
+/** Metadata `du` shows for a record, and the checksum scope its files share. */
+export interface RecordInfo {
+  description?: string;
+  recordType?: RecordType;
+  /** Refs of one scope reuse each other's file checksums when size, times and inode match. */
+  checksumScope?: string;
 }
 
 export interface RefManager {
@@ -70,65 +59,106 @@ export interface RefManager {
   mountReadonly(ref: ImmutableRef | null, opts?: RefOptions): Promise<ReadonlyMount>;
   /** The ref's layers bottom → top (Unimplemented when the snapshotter is no LayerDiffer). */
   layers(ref: ImmutableRef | null): Promise<LayerDir[]>;
+  /** A new handle on the ref pinned under `name`, or undefined. Counts as a use of the record. */
+  named(name: string): ImmutableRef | undefined;
+  /**
+   * Pins `ref` under `name` (null unpins), replacing the previous pin, which goes when nothing else keeps
+   * it. A pin survives restarts until prune removes the record.
+   */
+  setNamed(name: string, ref: ImmutableRef | null): Promise<void>;
+  /** Sets `du` metadata of the record; `onlyIfEmpty` keeps a description already set. */
+  describe(ref: ImmutableRef, info: RecordInfo, onlyIfEmpty?: boolean): void;
+  /** A persistent cache directory (`RUN --mount=type=cache`), mounted until the lease is released. */
+  acquireCacheMount(req: CacheMountRequest): Promise<CacheMountLease>;
+}
+
+/** The admin side (disk usage, prune): kept apart from the accessors builds use. */
+export interface RefAdmin {
+  /** Every record, with whether it is in use now and whether `remove` would take it. */
+  records(): Array<RefRow & { inUse: boolean; removable: boolean }>;
+  /** Bytes of the record's own data, measured once for committed records (each time for cache mounts). */
+  measure(id: string, opts?: { signal?: AbortSignal }): Promise<number>;
+  /**
+   * Removes record `id` unless it is in use or another record depends on it; returns the rows removed
+   * (it, then records only it kept alive), or [] when it stays.
+   */
+  remove(id: string): Promise<RefRow[]>;
+}
+
+/** Results by cache key, for the solver's result storage (sqlite-result-storage.ts). */
+export interface ResultRefs {
+  /** The result saved under `key`: undefined when none, null for scratch, else a new handle (a use). */
+  loadResult(key: string): ImmutableRef | null | undefined;
+  /** Saves `ref` under `key` (it is kept until pruned); a result it replaces goes when nothing keeps it. */
+  saveResult(key: string, ref: ImmutableRef | null, info: RecordInfo): Promise<void>;
 }
 
 export interface RefManagerOptions {
   snapshotter: Snapshotter;
-  /** Where `mountReadonly` makes its mount points; default the OS temp dir. */
-  tmpDir?: string;
+  db: MetadataDb;
+  /** Where `mountReadonly` and cache mounts make their mount points; an empty dir cleared at each start. */
+  tmpDir: string;
+  /** Rows that survived repair (see cache-manager.ts); default: read them from `db`. */
+  rows?: readonly RefRow[];
 }
 
-// One committed snapshot the manager tracks. `deps` are the records it keeps alive.
-interface RefRecord {
-  readonly id: string;
-  readonly deps: readonly RefRecord[];
-  handles: number;
-  dependents: number;
-  removed: boolean;
+export function createRefManager(opts: RefManagerOptions): RefManager & RefAdmin & ResultRefs {
+  return new SnapshotRefManager(opts);
 }
 
-export function createRefManager(opts: RefManagerOptions): RefManager {
-  return new SnapshotRefManager(opts.snapshotter, opts.tmpDir ?? tmpdir());
-}
-
-function newName(prefix: string): string {
+export function newName(prefix: string): string {
   return `${prefix}-${randomBytes(8).toString("hex")}`;
 }
 
-class SnapshotRefManager implements RefManager {
+class SnapshotRefManager implements RefManager, RefAdmin, ResultRefs, HandleOwner {
   readonly #sn: Snapshotter;
+  readonly #db: MetadataDb;
   readonly #tmp: string;
   readonly #records = new Map<string, RefRecord>();
+  readonly #cacheMounts: CacheMountPool;
 
-  constructor(sn: Snapshotter, tmp: string) {
-    this.#sn = sn;
-    this.#tmp = tmp;
+  constructor(opts: RefManagerOptions) {
+    this.#sn = opts.snapshotter;
+    this.#db = opts.db;
+    this.#tmp = opts.tmpDir;
+    const rows = opts.rows ?? this.#db.refs();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const load = (row: RefRow): RefRecord => {
+      const known = this.#records.get(row.id);
+      if (known) return known;
+      const deps = row.deps.map((d) => byId.get(d)).filter((d): d is RefRow => d !== undefined).map(load);
+      for (const d of deps) d.children++;
+      const rec: RefRecord = { id: row.id, mutable: row.mutable, deps, scope: row.checksumScope, handles: 0, children: 0, removed: false };
+      this.#records.set(row.id, rec);
+      return rec;
+    };
+    for (const row of rows) load(row);
+    this.#cacheMounts = new CacheMountPool({ sn: this.#sn, db: this.#db, tmpDir: this.#tmp, records: this.#records, owner: this });
   }
 
   async newMutable(parent: ImmutableRef | null, opts: RefOptions = {}): Promise<MutableRef> {
     const parentRec = parent ? this.#live(parent.id) : undefined;
     const key = newName("m");
     // Hold the parent before awaiting, so a concurrent release cannot remove it under us.
-    if (parentRec) parentRec.dependents++;
+    if (parentRec) parentRec.handles++;
     try {
       await this.#sn.prepare(key, parentRec?.id, { labels: opts.labels, signal: opts.signal });
     } catch (err) {
-      if (parentRec) await this.#dropDependent(parentRec);
+      if (parentRec) await this.releaseHandle(parentRec.id);
       throw err;
     }
     return new SnapshotMutableRef(key, this.#sn, {
-      commit: (commitOpts) => this.#commitMutable(key, parentRec, commitOpts),
+      commit: (commitOpts) => this.#commitMutable(key, parentRec, { ...opts, ...commitOpts }),
       discard: async () => {
         await this.#sn.remove(key);
-        if (parentRec) await this.#dropDependent(parentRec);
+        if (parentRec) await this.releaseHandle(parentRec.id);
       },
     });
   }
 
   get(id: string): ImmutableRef {
-    const rec = this.#live(id);
-    rec.handles++;
-    return new Handle(rec, this);
+    this.addHandle(id);
+    return new Handle(id, this);
   }
 
   async merge(refs: readonly (ImmutableRef | null)[], opts: RefOptions = {}): Promise<ImmutableRef | null> {
@@ -136,7 +166,7 @@ class SnapshotRefManager implements RefManager {
     if (inputs.length === 0) return null;
     if (inputs.length === 1) return this.get(inputs[0].id);
     const name = newName("merge");
-    return this.#createWithDeps(name, inputs, () => this.#sn.merge(name, inputs.map((r) => r.id), opts));
+    return this.#createWithDeps(name, inputs, opts, () => this.#sn.merge(name, inputs.map((r) => r.id), opts));
   }
 
   async diff(lower: ImmutableRef | null, upper: ImmutableRef | null, opts: RefOptions = {}): Promise<ImmutableRef | null> {
@@ -150,19 +180,22 @@ class SnapshotRefManager implements RefManager {
         const rest = uc.slice(lc.length);
         if (rest.length === 0) return null;
         const name = newName("diff");
-        return this.#createWithDeps(name, [this.#live(upper.id)], () => sn.commitChain(name, rest, opts));
+        return this.#createWithDeps(name, [this.#live(upper.id)], opts, () => sn.commitChain(name, rest, opts));
       }
     }
     return this.#computeDiff(lower, upper, opts);
   }
 
   async mountReadonly(ref: ImmutableRef | null, opts: RefOptions = {}): Promise<ReadonlyMount> {
-    const dir = await mkdtemp(join(this.#tmp, "gantry-ro-"));
+    const dir = await mkdtemp(join(this.#tmp, "ro-"));
     if (ref === null) return { dir, release: () => rm(dir, { recursive: true, force: true }) };
     const held = this.get(ref.id);
+    const rec = this.#live(ref.id);
     const key = newName("view");
     let mounted = false;
+    let unregister = (): void => undefined;
     const release = async (): Promise<void> => {
+      unregister();
       if (mounted) await unmountAll(dir);
       await rm(dir, { recursive: true, force: true });
       await this.#sn.remove(key).catch((err: unknown) => {
@@ -180,6 +213,7 @@ class SnapshotRefManager implements RefManager {
       await release();
       throw err;
     }
+    unregister = registerChecksumMemo(dir, this.#memoOf(rec));
     return { dir, release };
   }
 
@@ -191,39 +225,124 @@ class SnapshotRefManager implements RefManager {
     return this.#sn.layers(this.#live(ref.id).id);
   }
 
-  /** Called by a handle: one reference fewer. */
-  async releaseHandle(rec: RefRecord): Promise<void> {
+  named(name: string): ImmutableRef | undefined {
+    const id = this.#db.named(name);
+    const rec = id === undefined ? undefined : this.#records.get(id);
+    if (!rec || rec.removed) return undefined;
+    this.#db.touch(rec.id);
+    return this.get(rec.id);
+  }
+
+  async setNamed(name: string, ref: ImmutableRef | null): Promise<void> {
+    if (ref) this.#live(ref.id);
+    const before = this.#db.setNamed(name, ref?.id ?? null);
+    if (before) await this.#maybeRemoveId(before);
+  }
+
+  describe(ref: ImmutableRef, info: RecordInfo, onlyIfEmpty = false): void {
+    const rec = this.#live(ref.id);
+    this.#db.describe(rec.id, info, onlyIfEmpty);
+    if (info.checksumScope) rec.scope = info.checksumScope;
+  }
+
+  acquireCacheMount(req: CacheMountRequest): Promise<CacheMountLease> {
+    return this.#cacheMounts.acquire(req);
+  }
+
+  loadResult(key: string): ImmutableRef | null | undefined {
+    const id = this.#db.loadResult(key);
+    if (id === undefined || id === null) return id;
+    const rec = this.#records.get(id);
+    if (!rec || rec.removed) return undefined;
+    this.#db.touch(id);
+    return this.get(id);
+  }
+
+  async saveResult(key: string, ref: ImmutableRef | null, info: RecordInfo): Promise<void> {
+    if (ref) {
+      this.#live(ref.id);
+      if (info.description) this.#db.describe(ref.id, { description: info.description }, true);
+    }
+    const before = this.#db.saveResult(key, ref?.id ?? null);
+    if (before) await this.#maybeRemoveId(before);
+  }
+
+  records(): Array<RefRow & { inUse: boolean; removable: boolean }> {
+    return this.#db.refs().flatMap((row) => {
+      const rec = this.#records.get(row.id);
+      if (!rec || rec.removed) return [];
+      return [{ ...row, inUse: rec.handles > 0, removable: rec.handles === 0 && rec.children === 0 }];
+    });
+  }
+
+  async measure(id: string, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    const row = this.#db.ref(id);
+    if (!row) throw new GantryError("NotFound", `Cache record ${id} does not exist.`);
+    if (row.size >= 0 && !(row.mutable && (this.#records.get(id)?.handles ?? 0) > 0)) return row.size;
+    void opts;
+    const { size } = await this.#sn.usage(id);
+    // A cache mount in use keeps changing: measure it again next time.
+    if (!(row.mutable && (this.#records.get(id)?.handles ?? 0) > 0)) this.#db.setSize(id, size);
+    return size;
+  }
+
+  async remove(id: string): Promise<RefRow[]> {
+    const rec = this.#records.get(id);
+    if (!rec || rec.removed || rec.handles > 0 || rec.children > 0) return [];
+    const removed: RefRow[] = [];
+    await this.#removeRecord(rec, removed);
+    return removed;
+  }
+
+  // HandleOwner
+  addHandle(id: string): void {
+    this.#live(id).handles++;
+  }
+
+  async releaseHandle(id: string): Promise<void> {
+    const rec = this.#records.get(id);
+    if (!rec) return;
     rec.handles--;
     await this.#maybeRemove(rec);
   }
 
-  /** Called by a handle's clone. */
-  addHandle(rec: RefRecord): ImmutableRef {
-    if (rec.removed) throw new GantryError("FailedPrecondition", `Cannot clone ref ${rec.id}: it was already removed.`);
-    rec.handles++;
-    return new Handle(rec, this);
+  isLive(id: string): boolean {
+    const rec = this.#records.get(id);
+    return rec !== undefined && !rec.removed;
   }
 
-  async #commitMutable(key: string, parentRec: RefRecord | undefined, opts: RefOptions = {}): Promise<ImmutableRef> {
+  /** Inserts the record of a snapshot that now exists; the caller's hold on each dep becomes the record's. */
+  adoptRecord(row: NewRecord): RefRecord {
+    this.#db.insertRef({ ...row, deps: row.deps.map((d) => d.id) });
+    const rec: RefRecord = { id: row.id, mutable: row.mutable, deps: row.deps, scope: row.checksumScope ?? null, handles: 0, children: 0, removed: false };
+    for (const d of row.deps) {
+      d.children++;
+      d.handles--;
+    }
+    this.#records.set(row.id, rec);
+    return rec;
+  }
+
+  async #commitMutable(key: string, parentRec: RefRecord | undefined, opts: RefOptions): Promise<ImmutableRef> {
     const name = newName("ref");
     await this.#sn.commit(name, key, { labels: opts.labels, signal: opts.signal });
     // The parent's hold passes from the mutable ref to the new record.
-    const rec: RefRecord = { id: name, deps: parentRec ? [parentRec] : [], handles: 1, dependents: 0, removed: false };
-    this.#records.set(name, rec);
-    return new Handle(rec, this);
+    const rec = this.adoptRecord({ id: name, mutable: false, deps: parentRec ? [parentRec] : [], description: opts.description, recordType: opts.recordType });
+    rec.handles++;
+    return new Handle(name, this);
   }
 
-  async #createWithDeps(name: string, deps: RefRecord[], create: () => Promise<void>): Promise<ImmutableRef> {
-    for (const d of deps) d.dependents++;
+  async #createWithDeps(name: string, deps: RefRecord[], opts: RefOptions, create: () => Promise<void>): Promise<ImmutableRef> {
+    for (const d of deps) d.handles++;
     try {
       await create();
     } catch (err) {
-      for (const d of deps) await this.#dropDependent(d);
+      for (const d of deps) await this.releaseHandle(d.id);
       throw err;
     }
-    const rec: RefRecord = { id: name, deps, handles: 1, dependents: 0, removed: false };
-    this.#records.set(name, rec);
-    return new Handle(rec, this);
+    const rec = this.adoptRecord({ id: name, mutable: false, deps, description: opts.description, recordType: opts.recordType });
+    rec.handles++;
+    return new Handle(name, this);
   }
 
   // A diff by walking both trees into a new parentless snapshot: changed entries plus whiteouts.
@@ -249,7 +368,7 @@ class SnapshotRefManager implements RefManager {
   }
 
   async #withMounted(mounts: Mount[], fn: (dir: string) => Promise<void>): Promise<void> {
-    const dir = await mkdtemp(join(this.#tmp, "gantry-rw-"));
+    const dir = await mkdtemp(join(this.#tmp, "rw-"));
     try {
       await mountAll(mounts, dir);
       try {
@@ -262,100 +381,55 @@ class SnapshotRefManager implements RefManager {
     }
   }
 
+  #memoOf(rec: RefRecord): Parameters<typeof registerChecksumMemo>[1] {
+    const db = this.#db;
+    const scope = rec.scope;
+    let sums: Map<string, { sig: string; digest: string }> | undefined;
+    return {
+      get: (query) => (this.isLive(rec.id) ? db.checksum(rec.id, query) : undefined),
+      set: (query, digest) => {
+        if (this.isLive(rec.id)) db.setChecksum(rec.id, query, digest);
+      },
+      files: scope === null ? undefined : {
+        get: (path) => (sums ??= db.fileSums(scope)).get(path),
+        setMany: (rows) => db.setFileSums(scope, rows),
+      },
+    };
+  }
+
   #live(id: string): RefRecord {
     const rec = this.#records.get(id);
     if (!rec || rec.removed) throw new GantryError("NotFound", `Ref ${id} does not exist (or was released).`);
     return rec;
   }
 
-  async #dropDependent(rec: RefRecord): Promise<void> {
-    rec.dependents--;
-    await this.#maybeRemove(rec);
+  async #maybeRemoveId(id: string): Promise<void> {
+    const rec = this.#records.get(id);
+    if (rec) await this.#maybeRemove(rec);
   }
 
-  async #maybeRemove(rec: RefRecord): Promise<void> {
-    if (rec.handles > 0 || rec.dependents > 0 || rec.removed) return;
+  async #maybeRemove(rec: RefRecord, removed?: RefRow[]): Promise<void> {
+    if (rec.handles > 0 || rec.children > 0 || rec.removed || rec.mutable || this.#db.isRetained(rec.id)) return;
+    await this.#removeRecord(rec, removed);
+  }
+
+  // Deletes the row (with results, pins and checksums pointing at it) before removing the snapshot, all in
+  // the same tick as the checks above, so no load can pick the record up in between.
+  async #removeRecord(rec: RefRecord, removed?: RefRow[]): Promise<void> {
+    const row = removed ? this.#db.ref(rec.id) : undefined;
     rec.removed = true;
     this.#records.delete(rec.id);
+    this.#db.deleteRefs([rec.id]);
+    if (row) removed?.push(row);
     try {
       await this.#sn.remove(rec.id);
     } catch (err) {
-      // Still there (something outside this manager depends on it): keep tracking it.
-      rec.removed = false;
-      this.#records.set(rec.id, rec);
-      throw err;
+      // Still there (something outside this manager depends on it): the next start removes it.
+      if (!(err instanceof GantryError && err.code === "NotFound")) throw err;
     }
-    for (const d of rec.deps) await this.#dropDependent(d);
-  }
-}
-
-/** One counted handle; each clone is a new handle with its own once-only release. */
-class Handle implements ImmutableRef {
-  readonly #rec: RefRecord;
-  readonly #mgr: SnapshotRefManager;
-  #released = false;
-
-  constructor(rec: RefRecord, mgr: SnapshotRefManager) {
-    this.#rec = rec;
-    this.#mgr = mgr;
-  }
-
-  get id(): string {
-    return this.#rec.id;
-  }
-
-  clone(): ImmutableRef {
-    if (this.#released) throw new GantryError("FailedPrecondition", `Cannot clone ref ${this.id}: this handle was released.`);
-    return this.#mgr.addHandle(this.#rec);
-  }
-
-  async release(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    await this.#mgr.releaseHandle(this.#rec);
-  }
-}
-
-interface MutableOps {
-  commit(opts?: RefOptions): Promise<ImmutableRef>;
-  discard(): Promise<void>;
-}
-
-class SnapshotMutableRef implements MutableRef {
-  readonly id: string;
-  readonly #sn: Snapshotter;
-  readonly #ops: MutableOps;
-  #done = false;
-
-  constructor(id: string, sn: Snapshotter, ops: MutableOps) {
-    this.id = id;
-    this.#sn = sn;
-    this.#ops = ops;
-  }
-
-  async mounts(): Promise<Mount[]> {
-    this.#check("mount");
-    return this.#sn.mounts(this.id);
-  }
-
-  async commit(opts?: RefOptions): Promise<ImmutableRef> {
-    this.#check("commit");
-    this.#done = true;
-    try {
-      return await this.#ops.commit(opts);
-    } catch (err) {
-      this.#done = false;
-      throw err;
+    for (const d of rec.deps) {
+      d.children--;
+      await this.#maybeRemove(d, removed);
     }
-  }
-
-  async release(): Promise<void> {
-    if (this.#done) return;
-    this.#done = true;
-    await this.#ops.discard();
-  }
-
-  #check(what: string): void {
-    if (this.#done) throw new GantryError("FailedPrecondition", `Cannot ${what} mutable ref ${this.id}: it was committed or released.`);
   }
 }

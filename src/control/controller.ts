@@ -11,12 +11,13 @@ import { createLlbOpResolver } from "../ops/op-resolver.js";
 import { WorkerRef } from "../ops/worker-ref.js";
 import { hostPlatform, formatPlatform } from "../oci/platform.js";
 import { createSolver, type Solver } from "../solver/solver.js";
-import { MemoryResultStorage } from "../solver/memory-result-storage.js";
 import { GantryError } from "../util/errors.js";
 import type { ProgressSink } from "../util/progress-event.js";
 import { createExporters, resolveExports, runExports } from "./exporters.js";
 import { defaultRoot, lockStateDir, resetTransientState } from "./state-dir.js";
-import { openWorker, type Worker } from "./worker.js";
+import { openWorker, type Worker, type WorkerResults } from "./worker.js";
+import type { GcOptions } from "./cache-admin.js";
+import type { PruneOptions, UsageInfo } from "../cache/cache-pruner.js";
 import type { Exporter } from "../exporter/exporter.js";
 
 export interface ControlSolveRequest {
@@ -33,6 +34,8 @@ export interface ControllerOptions {
   root?: string;
   insecureRegistries?: string[];
   maxParallelism?: number;
+  /** Automatic GC after builds (default on, upstream's policy over 10% of the disk). */
+  gc?: GcOptions;
 }
 
 export const VERSION = { package: "github.com/gantry-build/gantry", version: "v0.1.0", revision: "dev" };
@@ -40,7 +43,7 @@ export const VERSION = { package: "github.com/gantry-build/gantry", version: "v0
 export class Controller {
   readonly #worker: Worker;
   readonly #solver: Solver<LlbPayload, WorkerRef>;
-  readonly #results: MemoryResultStorage<WorkerRef>;
+  readonly #results: WorkerResults;
   readonly #exporters: Map<string, Exporter>;
   readonly #unlock: () => Promise<void>;
   readonly #frontends = new Map<string, Frontend>([["dockerfile.v0", createDockerfileFrontend()]]);
@@ -48,7 +51,7 @@ export class Controller {
   constructor(parts: { worker: Worker; unlock: () => Promise<void> }) {
     this.#worker = parts.worker;
     this.#unlock = parts.unlock;
-    this.#results = new MemoryResultStorage<WorkerRef>();
+    this.#results = parts.worker.results;
     this.#solver = createSolver({ resolveOp: createLlbOpResolver(parts.worker.deps), results: this.#results });
     this.#exporters = createExporters(parts.worker.deps.content);
   }
@@ -86,12 +89,14 @@ export class Controller {
     return { definition: res.definition, imageConfig: res.metadata["containerimage.config"] };
   }
 
-  async diskUsage(): Promise<never> {
-    throw new GantryError("Unimplemented", "Disk usage needs the persistent cache, which this version does not have yet.");
+  /** Cache records matching containerd-syntax `filters` (`type==exec.cachemount`, `id==…`, `description~=…`). */
+  async diskUsage(filters: string[] = [], opts: { signal?: AbortSignal } = {}): Promise<UsageInfo[]> {
+    return this.#worker.cache.diskUsage(filters, opts);
   }
 
-  async prune(): Promise<never> {
-    throw new GantryError("Unimplemented", "Prune needs the persistent cache, which this version does not have yet.");
+  /** Removes unused cache records per `opts` (keepDuration in ms), reporting each; records in use stay. */
+  async prune(opts: PruneOptions, onRecord: (r: UsageInfo) => void = () => undefined): Promise<void> {
+    await this.#worker.cache.prune(opts, onRecord);
   }
 
   async listWorkers(): Promise<Array<{ id: string; labels: Record<string, string>; platforms: string[] }>> {
@@ -122,7 +127,7 @@ export async function openController(opts: ControllerOptions = {}): Promise<Cont
   });
   try {
     await resetTransientState(root, join(root, "executor", "runc"));
-    const worker = await openWorker({ root, insecureRegistries: opts.insecureRegistries, maxParallelism: opts.maxParallelism });
+    const worker = await openWorker({ root, insecureRegistries: opts.insecureRegistries, maxParallelism: opts.maxParallelism, gc: opts.gc });
     return new Controller({ worker, unlock });
   } catch (err) {
     await unlock();

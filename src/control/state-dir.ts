@@ -62,12 +62,14 @@ async function mountsUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * Clears what a previous process may have left: mounts under the state dir, runc containers, transient
- * dirs. Results are not kept across processes yet, so snapshots go too; content blobs stay.
+ * Clears what a previous process may have left: mounts under the state dir (views, cache mounts, container
+ * roots), runc containers and transient dirs. Snapshots, metadata.db and content blobs stay: the cache
+ * manager repairs them against each other when it opens (cache/cache-manager.ts).
  */
 export async function resetTransientState(root: string, runcRoot: string): Promise<void> {
   for (const p of await mountsUnder(root)) await run("umount", ["-l", p]).catch(() => undefined);
   const list = await run("runc", ["--root", runcRoot, "list", "-q"]).catch(() => ({ stdout: "" }));
   for (const id of list.stdout.split("\n").filter(Boolean)) await run("runc", ["--root", runcRoot, "delete", "--force", id]).catch(() => undefined);
-  for (const d of ["snapshots", "executor", "tmp", "cachemounts-tmp"]) await rm(join(root, d), { recursive: true, force: true });
+  // `cachemounts` held plain cache directories before cache mounts became snapshots.
+  for (const d of ["executor", "tmp", "cachemounts-tmp", "cachemounts"]) await rm(join(root, d), { recursive: true, force: true });
 }

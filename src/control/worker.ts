@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createRefManager } from "../cache/ref-manager.js";
+import { openCacheManager, type CacheManager } from "../cache/cache-manager.js";
+import { defaultGcPolicy, defaultKeepBytes, type GcPolicy } from "../cache/gc-policy.js";
+import { SqliteResultStorage } from "../cache/sqlite-result-storage.js";
 import { openLocalContentStore } from "../content/local-content-store.js";
 import { createRuncExecutor } from "../executor/runc-executor.js";
 import { ImageLayerCache } from "../ops/image-layer-cache.js";
@@ -15,7 +17,10 @@ import { Resolver } from "../registry/resolver.js";
 import { openCopySnapshotter } from "../snapshot/copy-snapshotter.js";
 import { openOverlaySnapshotter } from "../snapshot/overlay-snapshotter.js";
 import type { Snapshotter } from "../snapshot/snapshotter.js";
+import type { CacheKey, CacheResultStorage } from "../solver/types.js";
 import { Limiter } from "../util/limiter.js";
+import { WorkerRef } from "../ops/worker-ref.js";
+import { CacheAdmin, type GcOptions } from "./cache-admin.js";
 
 export interface WorkerOptions {
   root: string;
@@ -25,12 +30,22 @@ export interface WorkerOptions {
   maxParallelism?: number;
   /** Force a snapshotter; default overlay when the kernel has it and we are root. */
   snapshotter?: "overlay" | "copy";
+  /** Automatic GC; default on with upstream's policy. */
+  gc?: GcOptions;
 }
+
+/** The solver's result storage, persisted in metadata.db. `close` is a no-op: the rows stay. */
+export type WorkerResults = CacheResultStorage<WorkerRef> & { close(): Promise<void> };
 
 export interface Worker {
   deps: OpDeps;
   snapshotter: Snapshotter;
   kind: "overlay" | "copy";
+  /** Results by cache key, for the solver. */
+  results: WorkerResults;
+  /** du, prune and GC. */
+  cache: CacheAdmin;
+  /** Runs pending GC, then closes the database and the snapshotter. */
   close(): Promise<void>;
 }
 
@@ -51,7 +66,15 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
   const snapshotter = kind === "overlay"
     ? await openOverlaySnapshotter(join(opts.root, "snapshots"))
     : await openCopySnapshotter(join(opts.root, "snapshots"));
-  const refs = createRefManager({ snapshotter, tmpDir });
+  let cache: CacheManager;
+  try {
+    cache = await openCacheManager({ dbPath: join(opts.root, "metadata.db"), snapshotter, tmpDir });
+  } catch (err) {
+    await snapshotter.close();
+    throw err;
+  }
+  const refs = cache.refs;
+  const admin = new CacheAdmin(cache.admin, await gcPolicyOf(opts), opts.gc?.delayMs);
   const registry = new RegistryClient({ credentials: dockerConfigCredentials(), insecure: opts.insecureRegistries ?? [] });
   const resolver = new Resolver({ client: registry, contentStore: content });
   const executor = createRuncExecutor({ root: join(opts.root, "executor") });
@@ -60,13 +83,32 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
     refs, content, registry, resolver, executor, imageLayers, snapshotterKind: kind, tmpDir, cacheMountDir,
     execLimiter: new Limiter(opts.maxParallelism ?? cpus().length),
   };
+  const storage = new SqliteResultStorage<WorkerRef>(cache.results, { refOf: (r) => r.ref, wrap: (ref) => new WorkerRef(ref) });
+  const results: WorkerResults = {
+    load: (key: CacheKey, signal?: AbortSignal) => storage.load(key, signal),
+    save: async (key, result, info) => {
+      await storage.save(key, result, info);
+      admin.noteActivity();
+    },
+    close: async () => undefined,
+  };
   return {
     deps,
     snapshotter,
     kind,
+    results,
+    cache: admin,
     async close() {
+      await admin.close();
       await imageLayers.close();
+      cache.close();
       await snapshotter.close();
     },
   };
+}
+
+async function gcPolicyOf(opts: WorkerOptions): Promise<GcPolicy[] | undefined> {
+  if (opts.gc?.enabled === false) return undefined;
+  if (opts.gc?.policy) return opts.gc.policy;
+  return defaultGcPolicy(opts.gc?.keepBytes ?? await defaultKeepBytes(opts.root));
 }

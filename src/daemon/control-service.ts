@@ -104,7 +104,6 @@ export function createControlService(ctl: Controller, sessions: SessionLookup, h
     session() {
       throw toGrpcStatus(new GantryError("Unimplemented", "Sessions are served by the session manager."));
     },
-    // eslint-disable-next-line require-yield -- an empty stream that fails at once
     async *listenBuildHistory() {
       throw toGrpcStatus(new GantryError("Unimplemented", "Build history is not recorded by this version of gantryd."));
     },

@@ -1,15 +1,13 @@
 // Prepares an ExecOp's mounts for the executor: writable snapshots for the root and output mounts,
 // read-only views for inputs, cache directories, tmpfs, secret files. Everything it makes, `release` undoes.
-import { createHash } from "node:crypto";
-import { chmod, chown, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { MountType, type ExecOp, type Mount as PbMount } from "../gen/pb/ops_pb.js";
-import type { MutableRef } from "../cache/ref-manager.js";
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { CacheSharingOpt, MountType, type ExecOp, type Mount as PbMount } from "../gen/pb/ops_pb.js";
+import type { CacheSharing, MutableRef } from "../cache/ref-manager.js";
 import type { ExecMount } from "../executor/executor.js";
 import type { Mount } from "../snapshot/snapshotter.js";
 import type { OpContext } from "../solver/types.js";
 import { GantryError, isNotFound } from "../util/errors.js";
-import { Limiter } from "../util/limiter.js";
 import type { BuildContext } from "./build-context.js";
 import type { OpDeps } from "./op-deps.js";
 import type { WorkerRef } from "./worker-ref.js";
@@ -23,9 +21,6 @@ export interface PreparedMounts {
   /** Discards what is not an output and releases views and scratch files. */
   release(): Promise<void>;
 }
-
-// One lock per `sharing=locked` cache id, for the life of the process.
-const cacheLocks = new Map<string, Limiter>();
 
 function inputOf(m: PbMount, inputs: readonly WorkerRef[]): WorkerRef | undefined {
   const i = Number(m.input);
@@ -49,7 +44,7 @@ export async function prepareExecMounts(exec: ExecOp, inputs: readonly WorkerRef
         root = { mounts: await mutable.mounts(), mutable };
         continue;
       }
-      const em = await prepareOne(m, inputs, ctx, deps, build, { outputs, cleanups });
+      const em = await prepareOne(m, inputs, ctx, deps, build, { args: exec.meta?.args ?? [], outputs, cleanups });
       if (em) mounts.push(em);
     }
   } catch (err) {
@@ -65,6 +60,8 @@ export async function prepareExecMounts(exec: ExecOp, inputs: readonly WorkerRef
 }
 
 interface Collect {
+  /** The command, for cache mount descriptions. */
+  args: readonly string[];
   outputs: Map<number, MutableRef>;
   cleanups: Array<() => Promise<void>>;
 }
@@ -98,25 +95,27 @@ async function prepareOne(m: PbMount, inputs: readonly WorkerRef[], ctx: OpConte
   }
 }
 
+function sharingOf(m: PbMount): CacheSharing {
+  if (m.cacheOpt?.sharing === CacheSharingOpt.PRIVATE) return "private";
+  if (m.cacheOpt?.sharing === CacheSharingOpt.LOCKED) return "locked";
+  return "shared";
+}
+
+// A persistent `exec.cachemount` record found by its id and base (`from=`), held for the run.
 async function cacheMount(m: PbMount, from: WorkerRef | undefined, ctx: OpContext, deps: OpDeps, c: Collect): Promise<ExecMount> {
   const id = m.cacheOpt?.ID || m.dest;
-  const dir = join(deps.cacheMountDir, createHash("sha256").update(`${id}\0${from?.id ?? ""}`).digest("hex").slice(0, 32));
-  const created = await mkdir(dir, { recursive: true });
-  if (created && from?.ref) {
-    const view = await deps.refs.mountReadonly(from.ref, { signal: ctx.signal });
-    try {
-      await cp(m.selector ? join(view.dir, m.selector) : view.dir, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-    } finally {
-      await view.release();
-    }
-  }
-  if (m.cacheOpt?.sharing === 2 /* LOCKED */) {
-    let lock = cacheLocks.get(dir);
-    if (!lock) cacheLocks.set(dir, (lock = new Limiter(1)));
-    const unlock = await lock.acquire(ctx.signal);
-    c.cleanups.push(async () => unlock());
-  }
-  return { dest: m.dest, mounts: [], hostPath: dir, readonly: m.readonly };
+  const lease = await deps.refs.acquireCacheMount({
+    shareKey: `${id}\0${from?.id ?? ""}`,
+    parent: from?.ref ?? null,
+    sharing: sharingOf(m),
+    description: `cached mount ${m.dest} from exec ${c.args.join(" ")}`,
+    signal: ctx.signal,
+  });
+  c.cleanups.push(() => lease.release());
+  const sub = posix.normalize(`/${m.selector}`).slice(1);
+  const hostPath = sub ? join(lease.dir, sub) : lease.dir;
+  if (sub) await mkdir(hostPath, { recursive: true });
+  return { dest: m.dest, mounts: [], hostPath, readonly: m.readonly };
 }
 
 async function secretMount(m: PbMount, ctx: OpContext, deps: OpDeps, build: BuildContext, c: Collect): Promise<ExecMount | undefined> {

@@ -1,5 +1,6 @@
-// Unpacked image layers, by chain id, shared by every build of the worker: the second FROM of the same
-// base reuses the snapshots the first one unpacked. Each layer is a snapshot on top of the previous one.
+// Unpacked image layers, by chain id, shared by every build of the worker and kept across restarts: the
+// second FROM of the same base reuses the snapshots the first one unpacked. Each layer is a snapshot on top
+// of the previous one.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContentStore } from "../content/content-store.js";
@@ -25,14 +26,24 @@ export interface UnpackOptions {
   signal?: AbortSignal;
   /** Reports `extracting <digest>` progress: called when a layer starts and when it is done. */
   onLayer?: (layer: Digest, done: boolean) => void;
+  /** What `du` shows for layers unpacked now; default `pulled layer <digest>`. */
+  description?: string;
 }
 
+/** The pin (RefManager.setNamed) under which the snapshot of a layer chain is kept. */
+function pinOf(chain: Digest): string {
+  return `image-layer:${chain}`;
+}
+
+/**
+ * Unpacked layers are pinned in the ref manager by chain id, so they persist across builds and restarts
+ * until pruned. A layer is unpacked once even when concurrent builds need it.
+ */
 export class ImageLayerCache {
   readonly #refs: RefManager;
   readonly #content: ContentStore;
   readonly #kind: "overlay" | "copy";
   readonly #tmp: string;
-  readonly #byChain = new Map<Digest, ImmutableRef>();
   readonly #flight = new FlightGroup<Digest, void>();
 
   constructor(opts: { refs: RefManager; content: ContentStore; kind: "overlay" | "copy"; tmpDir: string }) {
@@ -48,16 +59,29 @@ export class ImageLayerCache {
       throw new GantryError("FailedPrecondition", `The image has ${layers.length} layers but its config lists ${diffIds.length} diff ids.`);
     }
     const chain = chainIds(diffIds);
-    for (let i = 0; i < layers.length; i++) {
-      if (this.#byChain.has(chain[i])) continue;
-      await this.#flight.do(chain[i], () => this.#unpackOne(layers[i], diffIds[i], i === 0 ? null : chain[i - 1], chain[i], opts));
+    let parent: ImmutableRef | null = null;
+    try {
+      for (let i = 0; i < layers.length; i++) {
+        let ref = this.#refs.named(pinOf(chain[i]));
+        if (!ref) {
+          const below = parent;
+          await this.#flight.do(chain[i], () => this.#unpackOne(layers[i], diffIds[i], below, chain[i], opts));
+          ref = this.#refs.named(pinOf(chain[i]));
+          if (!ref) throw new GantryError("Unavailable", `Layer ${layers[i].digest} was pruned while it was being unpacked; build again.`);
+        }
+        await parent?.release();
+        parent = ref;
+      }
+    } catch (err) {
+      await parent?.release();
+      throw err;
     }
-    return chain.length ? (this.#byChain.get(chain[chain.length - 1])?.clone() ?? null) : null;
+    return parent;
   }
 
-  async #unpackOne(layer: Descriptor, diffId: Digest, parentChain: Digest | null, chain: Digest, opts: UnpackOptions): Promise<void> {
-    if (this.#byChain.has(chain)) return;
-    const parent = parentChain ? this.#byChain.get(parentChain) ?? null : null;
+  async #unpackOne(layer: Descriptor, diffId: Digest, parent: ImmutableRef | null, chain: Digest, opts: UnpackOptions): Promise<void> {
+    const done = this.#refs.named(pinOf(chain));
+    if (done) return done.release();
     opts.onLayer?.(layer.digest, false);
     const mutable = await this.#refs.newMutable(parent, { signal: opts.signal });
     try {
@@ -69,7 +93,13 @@ export class ImageLayerCache {
       await mutable.release();
       throw err;
     }
-    this.#byChain.set(chain, await mutable.commit());
+    // Committed before pinned: a kill in between leaves an unrecorded snapshot, which the next start removes.
+    const ref = await mutable.commit({ description: opts.description ?? `pulled layer ${layer.digest}` });
+    try {
+      await this.#refs.setNamed(pinOf(chain), ref);
+    } finally {
+      await ref.release();
+    }
     opts.onLayer?.(layer.digest, true);
   }
 
@@ -97,11 +127,8 @@ export class ImageLayerCache {
     }
   }
 
-  /** Drops the worker's references (snapshots go when no build holds them). */
-  async close(): Promise<void> {
-    for (const r of this.#byChain.values()) await r.release();
-    this.#byChain.clear();
-  }
+  /** Nothing to let go: the pins live in the metadata database. */
+  async close(): Promise<void> {}
 }
 
 /** The directory that holds only this snapshot's own changes, when the mechanism has one. */

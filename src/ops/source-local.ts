@@ -1,8 +1,14 @@
-// `local://NAME` sources: the client's directory, copied through the session into a new snapshot. It always
-// runs (the client's files may have changed); dependants stay cached through content checksums.
+// `local://NAME` sources: the client's directory, copied through the session into a snapshot. It always
+// runs (the client's files may have changed); dependants stay cached through content checksums. When the
+// session has a shared key, the copy is kept (pinned, record type source.local) and the next build syncs
+// into a snapshot on top of it, so unchanged files are neither copied nor hashed again.
 import { randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
 import type { SourceOp } from "../gen/pb/ops_pb.js";
+import type { ImmutableRef } from "../cache/ref-manager.js";
 import { Attrs } from "../llb/keys.js";
+import type { LocalSyncStats } from "../session/build-session.js";
+import { sha256 } from "../util/digest.js";
 import type { CacheMap, Op, OpContext } from "../solver/types.js";
 import { GantryError } from "../util/errors.js";
 import type { BuildContext } from "./build-context.js";
@@ -22,11 +28,16 @@ function patternsAttr(src: SourceOp, key: string): string[] | undefined {
   throw new GantryError("InvalidArgument", `Local source ${src.identifier}: attribute ${key} must be a JSON array of strings.`);
 }
 
+/** A local source chain longer than this starts over from an empty snapshot (one full copy). */
+const FLATTEN_AFTER = 16;
+
 export function createLocalSourceOp(src: SourceOp, build: BuildContext, deps: OpDeps): Op<WorkerRef> {
   const name = src.identifier.slice("local://".length);
   const include = patternsAttr(src, Attrs.localIncludePatterns);
   const exclude = patternsAttr(src, Attrs.localExcludePatterns);
   const followPaths = patternsAttr(src, Attrs.localFollowPaths);
+  const sync = (dir: string, signal: AbortSignal): Promise<LocalSyncStats> =>
+    build.session.syncLocal(name, dir, { include, exclude, followPaths, signal });
   return {
     alwaysRun: true,
     async cacheMap(): Promise<CacheMap<WorkerRef>> {
@@ -36,16 +47,78 @@ export function createLocalSourceOp(src: SourceOp, build: BuildContext, deps: Op
     async exec(ctx: OpContext): Promise<WorkerRef[]> {
       const status = `transferring ${name}:`;
       ctx.progress.status(status, 0, 0);
-      const mutable = await deps.refs.newMutable(null, { signal: ctx.signal });
-      try {
-        const stats = await withMounted(mutable, deps.tmpDir, (dir) =>
-          build.session.syncLocal(name, dir, { include, exclude, followPaths, signal: ctx.signal }));
-        ctx.progress.statusDone(status, stats.bytes, 0);
-      } catch (err) {
-        await mutable.release();
-        throw err;
-      }
-      return [new WorkerRef(await mutable.commit())];
+      const description = `local source for ${name}`;
+      // A session without a shared key asks for a fresh copy each time (it cannot sync into an old one).
+      const ref = build.session.sharedKey === ""
+        ? await freshCopy(deps, description, sync, ctx)
+        : await syncIntoHead(deps, headPin(name, src.attrs[Attrs.localSharedKeyHint] ?? "", build.session.sharedKey), description, sync, ctx);
+      ctx.progress.statusDone(status, ref.bytes, 0);
+      return [new WorkerRef(ref.ref)];
     },
   };
+}
+
+type Sync = (dir: string, signal: AbortSignal) => Promise<LocalSyncStats>;
+
+interface Synced {
+  ref: ImmutableRef;
+  bytes: number;
+}
+
+/** The pin of the latest copy of one client directory (local name, hint and client key), as upstream keys it. */
+function headPin(name: string, hint: string, sessionKey: string): string {
+  return `local:${sha256(`${name}:${hint}:${sessionKey}`)}`;
+}
+
+async function freshCopy(deps: OpDeps, description: string, sync: Sync, ctx: OpContext): Promise<Synced> {
+  const mutable = await deps.refs.newMutable(null, { signal: ctx.signal });
+  let stats: LocalSyncStats;
+  try {
+    stats = await withMounted(mutable, deps.tmpDir, (dir) => sync(dir, ctx.signal));
+  } catch (err) {
+    await mutable.release();
+    throw err;
+  }
+  return { ref: await mutable.commit({ recordType: "source.local", description }), bytes: stats.bytes };
+}
+
+/**
+ * Syncs into a snapshot on top of the last copy (the session moves only what changed). No change: the
+ * last copy itself is the result, so its remembered checksums answer dependants at once. Otherwise the
+ * new snapshot becomes the head; its unchanged files keep their inodes and times, so their checksums
+ * are reused too (checksum scope = the pin).
+ */
+async function syncIntoHead(deps: OpDeps, pin: string, description: string, sync: Sync, ctx: OpContext): Promise<Synced> {
+  const head = deps.refs.named(pin);
+  try {
+    const base = head && (await deps.refs.layers(head)).length < FLATTEN_AFTER ? head : null;
+    const mutable = await deps.refs.newMutable(base, { signal: ctx.signal });
+    let stats: LocalSyncStats;
+    try {
+      stats = await withMounted(mutable, deps.tmpDir, (dir) => sync(dir, ctx.signal));
+    } catch (err) {
+      await mutable.release();
+      throw err;
+    }
+    const next = await mutable.commit({ recordType: "source.local", description });
+    if (head && base === head && await hasEmptyTopLayer(deps, next)) {
+      await next.release();
+      return { ref: head.clone(), bytes: stats.bytes };
+    }
+    try {
+      deps.refs.describe(next, { checksumScope: pin });
+      await deps.refs.setNamed(pin, next);
+    } catch (err) {
+      await next.release();
+      throw err;
+    }
+    return { ref: next, bytes: stats.bytes };
+  } finally {
+    await head?.release();
+  }
+}
+
+async function hasEmptyTopLayer(deps: OpDeps, ref: ImmutableRef): Promise<boolean> {
+  const top = (await deps.refs.layers(ref)).at(-1);
+  return top !== undefined && (await readdir(top.path)).length === 0;
 }

@@ -78,12 +78,15 @@ class ChunkDuplex extends Duplex {
   }
 
   async *drainWrites(): AsyncGenerator<Uint8Array> {
+    let current: PendingWrite | undefined;
     try {
       for (;;) {
-        const w = this.#writes.shift();
-        if (w) {
+        current = this.#writes.shift();
+        if (current) {
           // Acknowledge the write only once the consumer came back for more: that is the backpressure.
-          yield w.chunk;
+          yield current.chunk;
+          const w = current;
+          current = undefined;
           w.done();
           continue;
         }
@@ -91,6 +94,8 @@ class ChunkDuplex extends Duplex {
         await new Promise<void>((resolve) => (this.#wake = resolve));
       }
     } finally {
+      // The consumer stopped early: the chunk it was handed never left.
+      current?.done(new Error("The session pipe was closed."));
       if (!this.#ended) this.destroy();
     }
   }

@@ -5,6 +5,11 @@ import { constants } from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import { StatSchema, type Stat } from "../gen/fsutil/types/stat_pb.js";
 
+// POSIX special bits (absent from Node's typed fs.constants).
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const S_ISVTX = 0o1000;
+
 /** Go os.FileMode bits (unsigned 32-bit). */
 export const GoMode = {
   dir: 0x80000000,
@@ -39,9 +44,9 @@ export function goModeFromPosix(mode: number): number {
     case constants.S_IFCHR: m |= GoMode.device | GoMode.charDevice; break;
     default: break;
   }
-  if (mode & constants.S_ISUID) m |= GoMode.setuid;
-  if (mode & constants.S_ISGID) m |= GoMode.setgid;
-  if (mode & constants.S_ISVTX) m |= GoMode.sticky;
+  if (mode & S_ISUID) m |= GoMode.setuid;
+  if (mode & S_ISGID) m |= GoMode.setgid;
+  if (mode & S_ISVTX) m |= GoMode.sticky;
   return m >>> 0;
 }
 
@@ -55,9 +60,9 @@ export function posixModeFromGo(goMode: number): number {
   else if (goMode & GoMode.charDevice) m |= constants.S_IFCHR;
   else if (goMode & GoMode.device) m |= constants.S_IFBLK;
   else m |= constants.S_IFREG;
-  if (goMode & GoMode.setuid) m |= constants.S_ISUID;
-  if (goMode & GoMode.setgid) m |= constants.S_ISGID;
-  if (goMode & GoMode.sticky) m |= constants.S_ISVTX;
+  if (goMode & GoMode.setuid) m |= S_ISUID;
+  if (goMode & GoMode.setgid) m |= S_ISGID;
+  if (goMode & GoMode.sticky) m |= S_ISVTX;
   return m;
 }
 

@@ -51,7 +51,8 @@ async function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
     await handler({
       path,
       metadata: metadataOf(raw),
-      requests: decodeGrpcFrames(stream),
+      // A handler that stops reading early must not reset the stream: its answer is still to be sent.
+      requests: decodeGrpcFrames(stream.iterator({ destroyOnReturn: false })),
       send: (message) => writeFrame(stream, message, path),
       signal: ac.signal,
     });

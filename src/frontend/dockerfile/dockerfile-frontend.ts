@@ -7,6 +7,7 @@ import { isNotFound, throwIfAborted } from "../../util/errors.js";
 import { readDockerignore } from "../../util/pattern-matcher.js";
 import { createNamedContextResolver } from "./convert/named-contexts.js";
 import { dockerfileToLLB } from "./convert/dockerfile-to-llb.js";
+import { toBridgeWarning } from "./checks/linter.js";
 
 const DEFAULT_FILENAME = "Dockerfile";
 const CONFIG_KEY = "containerimage.config";
@@ -48,9 +49,10 @@ async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, str
     attrs, filename, contextName: contextLocal, resolveImageConfig,
     namedContexts: createNamedContextResolver(attrs, resolveImageConfig, signal),
     dockerignorePatterns: ignoreText === undefined ? [] : readDockerignore(ignoreText),
+    // Check warnings go out as found, so those before a build error still reach the client.
+    onCheckWarning: (w) => bridge.warn(toBridgeWarning(w, filename)),
     ...(signal ? { signal } : {}),
   });
-  for (const w of result.warnings) bridge.warn(w);
   return {
     definition: marshalDefinition(result.state, result.marshalOptions),
     metadata: { [CONFIG_KEY]: result.imageConfigBytes },

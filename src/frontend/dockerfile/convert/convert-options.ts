@@ -6,6 +6,7 @@ import type { Platform } from "../../../oci/types.js";
 import type { State } from "../../../llb/state.js";
 import { parsePlatform } from "../../../oci/platform.js";
 import { GantryError } from "../../../util/errors.js";
+import type { CheckWarnFn } from "../checks/linter.js";
 import type { DockerImage } from "./image-config.js";
 
 /** Resolves an image reference to its config (the bridge's resolveImageConfig). */
@@ -20,11 +21,12 @@ export interface NamedContext {
 /** Looks up a named context (`context:NAME=…`); undefined when none is given for the name. */
 export type NamedContextResolver = (name: string, platform: Platform) => Promise<NamedContext | undefined>;
 
-/** A warning to show after the build (parser warnings, build checks). */
+/** A warning to show after the build (build checks), in the bridge's shape. */
 export interface ConvertWarning {
   short: string;
   detail?: string[];
   url?: string;
+  level?: number;
   location?: { filename: string; line: number };
 }
 
@@ -44,6 +46,11 @@ export interface ConvertOptions {
   buildPlatform?: Platform;
   /** Patterns from .dockerignore, sent as the context's exclude patterns. */
   dockerignorePatterns?: string[];
+  /**
+   * Receives each build check violation as it is found (so those before a build error are not lost).
+   * Without it they are collected in `ConvertResult.warnings`.
+   */
+  onCheckWarning?: CheckWarnFn;
   /** `local.unique` for the context source; random per marshal when absent. */
   localUniqueId?: string;
   signal?: AbortSignal;

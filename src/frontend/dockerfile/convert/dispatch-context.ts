@@ -5,6 +5,7 @@ import type { RunOptions } from "../../../llb/run-options.js";
 import type { State } from "../../../llb/state.js";
 import type { ArgPair } from "../instructions/commands.js";
 import type { ShellLex } from "../shell/shell-lex.js";
+import type { DispatchChecks } from "../checks/dockerfile-checks.js";
 import type { DispatchState, DispatchStates } from "./dispatch-state.js";
 
 /** What dispatching an instruction may read besides its stage. */
@@ -24,6 +25,8 @@ export interface DispatchContext {
   cacheIdNamespace: string;
   targetPlatform: Platform;
   filename: string;
+  /** Build checks run on each dispatched instruction. */
+  checks?: DispatchChecks;
 }
 
 /** The env a stage's next instruction sees, as a map for word expansion. */

@@ -5,6 +5,7 @@ import { GantryError, messageOf } from "../../../util/errors.js";
 import { parseDockerfile } from "../parser/parser.js";
 import type { Command } from "../instructions/commands.js";
 import { parseInstruction } from "../instructions/parse-instruction.js";
+import type { ShellLex } from "../shell/shell-lex.js";
 import { dispatchArg } from "./arg.js";
 import {
   dispatchCmd, dispatchEntrypoint, dispatchEnv, dispatchHealthcheck, dispatchLabel, dispatchMaintainer, dispatchOnbuild,
@@ -30,9 +31,10 @@ export function dispatchCommand(d: DispatchState, sc: StageCommand, ctx: Dispatc
 }
 
 function dispatchExpanded(d: DispatchState, sc: StageCommand, ctx: DispatchContext): void {
-  const word: Expander = (w) => ctx.shlex.processWord(w, stateEnv(d));
-  const raw: Expander = (w) => ctx.heredocShlex.processWord(w, stateEnv(d));
+  const word = checkedExpander(d, sc, ctx, ctx.shlex);
+  const raw = checkedExpander(d, sc, ctx, ctx.heredocShlex);
   const c: Command = expandCommand(sc.cmd, word, raw);
+  ctx.checks?.command(d, sc.cmd, c, stateEnv(d));
   switch (c.kind) {
     case "maintainer": return dispatchMaintainer(d, c);
     case "env": return dispatchEnv(d, c);
@@ -69,6 +71,17 @@ function dispatchExpanded(d: DispatchState, sc: StageCommand, ctx: DispatchConte
     case "shell": return dispatchShell(d, c);
     case "arg": return dispatchArg(d, c, ctx);
   }
+}
+
+/** Expands a word with the stage's env, telling the build checks which variables were unset. */
+function checkedExpander(d: DispatchState, sc: StageCommand, ctx: DispatchContext, lex: ShellLex): Expander {
+  return (w) => {
+    const env = stateEnv(d);
+    if (ctx.checks === undefined) return lex.processWord(w, env);
+    const r = lex.processWordWithMatches(w, env);
+    ctx.checks.unmatchedVars(d, sc.cmd, r.unmatched, env);
+    return r.result;
+  };
 }
 
 /** Runs the ONBUILD triggers of a stage's base image, each parsed as a one-line Dockerfile. */

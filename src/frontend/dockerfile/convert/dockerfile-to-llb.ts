@@ -10,8 +10,9 @@ import { GantryError, LocationError } from "../../../util/errors.js";
 import { parseDockerfile } from "../parser/parser.js";
 import { DockerfileParseError } from "../parser/parse-error.js";
 import { nodeLocation } from "../parser/node.js";
-import { parseStages } from "../instructions/parse-stages.js";
 import { createShellLex } from "../shell/shell-lex.js";
+import { createDockerfileChecks } from "../checks/dockerfile-checks.js";
+import { toBridgeWarning } from "../checks/linter.js";
 import { argsToMap, evaluateMetaArgs, proxyEnvFromBuildArgs } from "./build-args.js";
 import { resolveBaseImages } from "./base-images.js";
 import { contextSource, DeferredOutput, deferredState } from "./build-context.js";
@@ -54,12 +55,16 @@ export async function dockerfileToLLB(dockerfile: Uint8Array | string, opts: Con
   const buildPlatform = opts.buildPlatform ?? hostPlatform();
   const targetPlatform = opts.platform ?? settings.platform ?? buildPlatform;
   const parsed = parseWithLocation(dockerfile, filename);
-  const warnings: ConvertWarning[] = parsed.warnings.map((w) => ({
-    short: w.short, detail: w.detail, url: w.url, location: { filename, line: w.location.start.line },
-  }));
-  const { stages, metaArgs: metaArgCmds } = withParseLocation(filename, () => parseStages(parsed.ast));
+  const warnings: ConvertWarning[] = [];
+  const checks = createDockerfileChecks({
+    buildArgs: settings.buildArgs, dockerignore: opts.dockerignorePatterns ?? [],
+    warn: opts.onCheckWarning ?? ((w) => warnings.push(toBridgeWarning(w, filename))),
+    ...(parsed.directives.check !== undefined ? { directive: parsed.directives.check } : {}),
+  });
+  const { stages, metaArgs: metaArgCmds } = withParseLocation(filename, () => checks.parseStages(parsed));
   if (stages.length === 0) throw new GantryError("InvalidArgument", `${filename} has no build stage: it needs a FROM instruction.`);
   const shlex = createShellLex(parsed.escapeToken);
+  checks.checkStages({ stages, metaArgs: metaArgCmds, platformArgs: platformArgs(buildPlatform, targetPlatform), shlex });
   const metaArgs = evaluateMetaArgs(platformArgs(buildPlatform, targetPlatform), metaArgCmds, settings.buildArgs, shlex);
   const all = await createDispatchStates(stages, {
     shlex, globalArgs: argsToMap(metaArgs), settings, targetPlatform, filename,
@@ -82,9 +87,10 @@ export async function dockerfileToLLB(dockerfile: Uint8Array | string, opts: Con
     buildContext: deferredState(contextOut),
     proxyEnv: proxyEnvFromBuildArgs(settings.buildArgs),
     cacheIdNamespace: settings.buildArgs.get("BUILDKIT_CACHE_MOUNT_NS") ?? "",
-    targetPlatform, filename,
+    targetPlatform, filename, checks,
   };
   const ctxPaths = dispatchStages(all, target, ctx);
+  checks.finish();
   const contextName = opts.contextName ?? "context";
   const contextOutput = contextSource(contextName, opts.dockerignorePatterns ?? [], ctxPaths).output();
   if (contextOutput) contextOut.resolve(contextOutput);
