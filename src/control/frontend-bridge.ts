@@ -34,7 +34,8 @@ const MODE_SYMLINK = 2 ** 27;
 export class EngineBridge implements FrontendBridge {
   readonly #o: BridgeOptions;
   readonly #refs = new Map<string, WorkerRef>();
-  readonly #warnDigest: string;
+  #warnDigest: string;
+  #firstSolve = true;
 
   constructor(opts: BridgeOptions) {
     this.#o = opts;
@@ -42,10 +43,13 @@ export class EngineBridge implements FrontendBridge {
   }
 
   async solve(definition: Uint8Array, opts: { signal?: AbortSignal } = {}): Promise<BridgeRef> {
-    const result = definition.length === 0
-      ? WorkerRef.scratch()
-      : await this.#o.solver.solve(llbGraph(loadDefinition(definition), this.#o.build, { noCache: this.#o.noCache }),
-        { signal: opts.signal ?? this.#o.signal, progress: this.#o.progress });
+    const def = definition.length === 0 ? undefined : loadDefinition(definition);
+    // Warnings go on the frontend's first vertex (the Dockerfile load), as upstream's frontend attaches them.
+    if (def && this.#firstSolve) this.#warnDigest = def.terminal.digest;
+    this.#firstSolve = false;
+    const result = def
+      ? await this.#o.solver.solve(llbGraph(def, this.#o.build, { noCache: this.#o.noCache }), { signal: opts.signal ?? this.#o.signal, progress: this.#o.progress })
+      : WorkerRef.scratch();
     const id = `ref-${this.#refs.size}-${result.id}`;
     this.#refs.set(id, result);
     return { id };

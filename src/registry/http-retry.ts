@@ -52,13 +52,12 @@ export async function sendWithRetry(url: string, init: RequestInit, opts: SendOp
   }
 }
 
-/** Frees the connection of a response we will not read. */
+/**
+ * Frees the connection of a response we will not read. The cancellation is not awaited: undici may leave
+ * it pending when the request was aborted, and nothing depends on its outcome.
+ */
 export async function discard(res: Response): Promise<void> {
-  try {
-    await res.body?.cancel();
-  } catch {
-    // The body may already be broken; there is nothing left to free.
-  }
+  if (res.body && !res.body.locked) res.body.cancel().catch(() => undefined);
 }
 
 function backoff(policy: RetryPolicy, attempt: number): number {

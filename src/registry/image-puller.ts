@@ -6,6 +6,7 @@ import type { Descriptor } from "../oci/types.js";
 import type { Digest } from "../util/digest.js";
 import { GantryError, canceledError, codeOf, isCanceled, isNotFound, messageOf } from "../util/errors.js";
 import { Limiter } from "../util/limiter.js";
+import { bodyChunks } from "./body-chunks.js";
 import type { RegistryClient } from "./registry-client.js";
 import { RegistryError, registryErrorFromNetwork } from "./registry-error.js";
 import type { ResolvedImage } from "./resolver.js";
@@ -89,7 +90,7 @@ async function fetchLayer(client: RegistryClient, resolved: ResolvedImage, layer
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await client.requestOk({ ref: resolved.ref, path: `blobs/${digest}`, action, signal: opts.signal });
-      const body = res.body ?? emptyBody();
+      const body = res.body ? bodyChunks(res.body, opts.signal) : emptyBody();
       await opts.contentStore.ingest(reporting(body, layer, { ...opts, action, host: resolved.ref.registry }),
         { expected: digest, size, signal: opts.signal });
       opts.onProgress?.(digest, size, size);

@@ -1,6 +1,7 @@
 // Reads a response body that must be small (a manifest, an index, an image config) into memory, refusing
 // more than a limit so a hostile or broken registry cannot make us buffer a layer by mistake.
 import { canceledError, GantryError } from "../util/errors.js";
+import { bodyChunks } from "./body-chunks.js";
 import { discard } from "./http-retry.js";
 import { registryErrorFromNetwork } from "./registry-error.js";
 
@@ -27,7 +28,7 @@ export async function readSmallBody(res: Response, opts: ReadSmallBodyOptions): 
   let size = 0;
   if (!res.body) return Buffer.alloc(0);
   try {
-    for await (const chunk of res.body) {
+    for await (const chunk of bodyChunks(res.body, opts.signal)) {
       size += chunk.length;
       // Leaving the loop cancels the stream, which frees the connection.
       if (size > opts.limit) throw tooLarge(opts);

@@ -76,10 +76,12 @@ export function isRegularGoMode(goMode: number): boolean {
   return (goMode & GO_MODE_TYPE) === 0;
 }
 
+/** True for a directory. */
 export function isDirGoMode(goMode: number): boolean {
   return (goMode & GoMode.dir) !== 0;
 }
 
+/** True for a symbolic link. */
 export function isSymlinkGoMode(goMode: number): boolean {
   return (goMode & GoMode.symlink) !== 0;
 }

@@ -1,0 +1,129 @@
+// The three builders the suite compares, behind one shape:
+//   detect()  → { ok, version, reason }   (run time: missing or broken builders are skipped with a reason)
+//   reset()   → drop the build cache, keep the base image local (untimed; makes the next build cold)
+//   build(req) → { seconds, exportSeconds, log }   (timed, wall clock)
+// req = { scenario, dockerfileDir, contextDir, exportGzip, log }.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { capture, runTimed, tail } from "./run-cmd.mjs";
+import { exportLayersSeconds } from "./progress-log.mjs";
+
+export const BASE_IMAGE = "localhost:5000/cf/busybox:1";
+
+/** A tiny Dockerfile that pulls the base image and runs one container: the availability probe. */
+function probeDir(tmp) {
+  const dir = join(tmp, "probe");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "Dockerfile"), `FROM ${BASE_IMAGE}\nRUN true\n`);
+  return dir;
+}
+
+async function probe(builder, tmp) {
+  const dir = probeDir(tmp);
+  try {
+    await builder.build({ scenario: "probe", dockerfileDir: dir, contextDir: dir, log: join(tmp, "logs", `probe-${builder.name}.log`) });
+    return undefined;
+  } catch (err) {
+    return `probe build failed: ${String(err.message).split("\n").slice(-3).join(" | ")}`;
+  }
+}
+
+/** Gantry through its CLI, embedded engine, state under `tmp`/gantry-root. */
+export function gantryBuilder(repo, tmp) {
+  const cli = process.env.GANTRY_BENCH_CLI?.split(" ") ?? [process.execPath, join(repo, "dist/src/cli/main.js")];
+  const base = [...cli, "--root", join(tmp, "gantry-root")];
+  const notes = [];
+  const b = {
+    name: "gantry",
+    label: "Gantry",
+    notes,
+    async detect() {
+      if (!process.env.GANTRY_BENCH_CLI && !existsSync(cli[1])) {
+        return { ok: false, reason: `${cli[1]} is missing: run npx tsc -p tsconfig.json (or bench/run.sh --build)` };
+      }
+      const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
+      const head = await capture(["git", "-C", repo, "rev-parse", "--short", "HEAD"]);
+      const reason = await probe(b, tmp);
+      return { ok: !reason, reason, version: `${pkg.version} (${head ?? "no git"}, node ${process.version})` };
+    },
+    async reset() {
+      const r = await runTimed([...base, "prune", "--all"], { log: join(tmp, "logs", "gantry-prune.log"), allowFail: true });
+      if (r.code !== 0 && notes.length === 0) notes.push(`prune: ${tail(r.log, 1)} (cache is per process anyway)`);
+    },
+    async build(req) {
+      const dest = join(tmp, "out", `gantry-${req.scenario}.tar`);
+      mkdirSync(join(tmp, "out"), { recursive: true });
+      const r = await runTimed([...base, "build", "--frontend", "dockerfile.v0",
+        "--local", `context=${req.contextDir}`, "--local", `dockerfile=${req.dockerfileDir}`,
+        "--output", `type=oci,dest=${dest}`, "--progress", "plain"], { log: req.log, cwd: repo });
+      return { seconds: r.seconds, exportSeconds: exportLayersSeconds(readFileSync(r.log, "utf8")), log: r.log };
+    },
+  };
+  return b;
+}
+
+/** Docker's embedded BuildKit (`DOCKER_BUILDKIT=1 docker build`), images go to dockerd's image store. */
+export function dockerBuilder(tmp) {
+  const cli = process.env.DOCKER_CLI ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
+  const env = { DOCKER_BUILDKIT: "1" };
+  const b = {
+    name: "docker",
+    label: "Docker BuildKit",
+    notes: ["exports to dockerd's image store (no OCI exporter in dockerd 20.10; layers stay uncompressed)"],
+    async detect() {
+      const marker = join(tmp, "docker", "unavailable");
+      if (existsSync(marker)) return { ok: false, reason: readFileSync(marker, "utf8").trim() };
+      if (!(await capture([cli, "--version"], env))) return { ok: false, reason: "docker.io is not installed (apt-get install docker.io)" };
+      const server = await capture([cli, "version", "--format", "{{.Server.Version}}"], env);
+      if (!server) return { ok: false, reason: `no dockerd answers at ${process.env.DOCKER_HOST ?? "the default socket"} (bench/run.sh starts one)` };
+      const reason = await probe(b, tmp);
+      return { ok: !reason, reason, version: `dockerd ${server}` };
+    },
+    async reset() {
+      await runTimed([cli, "builder", "prune", "-af"], { env, log: join(tmp, "logs", "docker-prune.log") });
+      const dir = probeDir(tmp);
+      await b.build({ scenario: "probe", dockerfileDir: dir, contextDir: dir, log: join(tmp, "logs", "docker-warm.log") });
+    },
+    async build(req) {
+      const r = await runTimed([cli, "build", "--network", "host", "--progress", "plain", "-t", `gantry-bench/${req.scenario}`,
+        "-f", join(req.dockerfileDir, "Dockerfile"), req.contextDir], { env, log: req.log });
+      return { seconds: r.seconds, exportSeconds: exportLayersSeconds(readFileSync(r.log, "utf8")), log: r.log };
+    },
+  };
+  return b;
+}
+
+/** buildah bud (chroot isolation unless BUILDAH_ISOLATION says otherwise), storage under `tmp`/buildah. */
+export function buildahBuilder(tmp) {
+  const isolation = process.env.BUILDAH_ISOLATION ?? "chroot";
+  const g = ["buildah", "--root", join(tmp, "buildah", "root"), "--runroot", join(tmp, "buildah", "run"), "--storage-driver", "overlay"];
+  const b = {
+    name: "buildah",
+    label: "buildah",
+    notes: [`bud --isolation ${isolation} --layers --jobs 64; the export scenario adds \`buildah push oci-archive:\` (gzip)`],
+    async detect() {
+      const v = await capture(["buildah", "--version"]);
+      if (!v) return { ok: false, reason: "buildah is not installed (apt-get install buildah)" };
+      const reason = await probe(b, tmp);
+      return { ok: !reason, reason, version: v.replace(/^buildah version /, "") };
+    },
+    async reset() {
+      const log = join(tmp, "logs", "buildah-reset.log");
+      await runTimed([...g, "rm", "--all"], { log, allowFail: true });
+      await runTimed([...g, "rmi", "--all", "--force"], { log, allowFail: true });
+      await runTimed([...g, "pull", "--tls-verify=false", BASE_IMAGE], { log });
+    },
+    async build(req) {
+      const tag = `gantry-bench/${req.scenario}`;
+      const r = await runTimed([...g, "bud", "--isolation", isolation, "--network", "host", "--tls-verify=false",
+        "--layers", "--jobs", "64", "-t", tag, "-f", join(req.dockerfileDir, "Dockerfile"), req.contextDir], { log: req.log });
+      if (!req.exportGzip) return { seconds: r.seconds, log: r.log };
+      const dest = join(tmp, "out", `buildah-${req.scenario}.tar`);
+      mkdirSync(join(tmp, "out"), { recursive: true });
+      const p = await runTimed(["bash", "-c", `rm -f "$1" && exec "\${@:2}"`, "push", dest, ...g, "push", "--format", "oci",
+        "--compression-format", "gzip", tag, `oci-archive:${dest}`], { log: `${req.log}.push` });
+      return { seconds: r.seconds + p.seconds, exportSeconds: p.seconds, log: r.log };
+    },
+  };
+  return b;
+}

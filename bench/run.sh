@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Entry point of the benchmark suite: starts the loopback registry, a private dockerd when docker.io is
+# installed (and DOCKER_HOST is not set), builds dist/ when it is missing (or with --build), then runs the
+# driver. Everything it makes lives under $GANTRY_BENCH_TMP (default: $TMPDIR/gantry-bench).
+#   bash bench/run.sh [--build] [--reps N] [--builders gantry,docker,buildah] [--record] [scenario…]
+# Scenarios: parallel4 context20k steps50 parallel32 export256 (default: all).
+# GANTRY_BENCH_KEEP_DOCKER=1 leaves the bench's dockerd running afterwards.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export GANTRY_BENCH_TMP=${GANTRY_BENCH_TMP:-${TMPDIR:-/tmp}/gantry-bench}
+mkdir -p "$GANTRY_BENCH_TMP"
+
+args=()
+build=0
+for a in "$@"; do
+  if [ "$a" = --build ]; then build=1; else args+=("$a"); fi
+done
+
+bash "$repo/scripts/start-registry.sh"
+
+if [ "$build" = 1 ] || [ ! -f "$repo/dist/src/cli/main.js" ]; then
+  (cd "$repo" && npx tsc -p tsconfig.json)
+fi
+
+started_docker=0
+rm -f "$GANTRY_BENCH_TMP/docker/unavailable"
+if [ -z "${DOCKER_HOST:-}" ]; then
+  export DOCKER_HOST=unix://$GANTRY_BENCH_TMP/docker/docker.sock
+  if command -v dockerd >/dev/null; then
+    if ! bash "$repo/bench/docker-daemon.sh" status >/dev/null 2>&1; then
+      bash "$repo/bench/docker-daemon.sh" start && started_docker=1 || true
+    fi
+  else
+    mkdir -p "$GANTRY_BENCH_TMP/docker"
+    echo "dockerd is not installed (apt-get install docker.io)" > "$GANTRY_BENCH_TMP/docker/unavailable"
+  fi
+fi
+stop_docker() {
+  if [ "$started_docker" = 1 ] && [ -z "${GANTRY_BENCH_KEEP_DOCKER:-}" ]; then
+    bash "$repo/bench/docker-daemon.sh" stop >/dev/null
+  fi
+}
+trap stop_docker EXIT
+
+node "$repo/bench/driver.mjs" ${args[@]+"${args[@]}"}

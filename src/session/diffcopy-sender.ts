@@ -1,0 +1,171 @@
+// The sending end of fsutil's DiffCopy: list the tree, then serve the files the receiver asks for.
+// The listing and the file transfers overlap: requests are served while the walk goes on.
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { PacketSchema, Packet_PacketType as PT } from "../gen/fsutil/types/wire_pb.js";
+import { GantryError, canceledError, errnoOf, messageOf } from "../util/errors.js";
+import { walkForSend, type WalkOptions } from "./diffcopy-walk.js";
+import { isRegularGoMode } from "./fsutil-stat.js";
+import type { PacketConn } from "./packet-conn.js";
+import { abortable } from "./abortable.js";
+
+/** Chunk size of DATA packets, as fsutil's copy buffer. */
+export const DATA_CHUNK = 32 * 1024;
+const CONCURRENT_FILES = 4;
+
+export interface SendStats {
+  /** Entries listed. */
+  entries: number;
+  /** Files whose content was requested and sent, and their bytes. */
+  files: number;
+  bytes: number;
+}
+
+/**
+ * Sends `root` over `conn` until the receiver says FIN (answered with FIN, then `conn.close()`).
+ * Throws on a receiver ERR, a broken stream or abort; a local failure is also reported to the peer as ERR.
+ */
+export async function sendDiffCopy(conn: PacketConn, root: string, opts: WalkOptions = {}): Promise<SendStats> {
+  const s = new Sender(conn, root, opts);
+  try {
+    return await s.run();
+  } finally {
+    conn.close();
+  }
+}
+
+class Sender {
+  readonly #conn: PacketConn;
+  readonly #root: string;
+  readonly #opts: WalkOptions;
+  /** Requestable entry id → path; an id is served once. */
+  readonly #files = new Map<number, string>();
+  readonly #queue: Array<{ id: number; path: string }> = [];
+  #active = 0;
+  readonly #stop: AbortController;
+  readonly #stats: SendStats = { entries: 0, files: 0, bytes: 0 };
+  #onIdle: (() => void) | undefined;
+
+  constructor(conn: PacketConn, root: string, opts: WalkOptions) {
+    this.#conn = conn;
+    this.#root = root;
+    this.#opts = opts;
+    this.#stop = new AbortController();
+  }
+
+  async run(): Promise<SendStats> {
+    const outer = this.#opts.signal;
+    const onAbort = (): void => this.#fail(canceledError(outer));
+    if (outer?.aborted) onAbort();
+    outer?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await this.#serve();
+    } finally {
+      outer?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async #serve(): Promise<SendStats> {
+    const walking = this.#walk();
+    walking.catch((err: unknown) => this.#fail(err));
+    try {
+      for await (const p of abortable(this.#conn.incoming, this.#stop.signal)) {
+        if (p.type === PT.PACKET_ERR) {
+          throw new PeerAbort(`The receiver aborted the transfer of ${this.#root}: ${Buffer.from(p.data).toString()}`);
+        }
+        if (p.type === PT.PACKET_REQ) this.#request(p.ID);
+        if (p.type === PT.PACKET_FIN) {
+          await walking;
+          await this.#idle();
+          await this.#conn.send(create(PacketSchema, { type: PT.PACKET_FIN }));
+          return this.#stats;
+        }
+      }
+      throw new GantryError("Unavailable", `The receiver of ${this.#root} closed the stream before it finished.`);
+    } catch (err) {
+      if (!(err instanceof PeerAbort) && !this.#stop.signal.aborted) await this.#sendErr(err);
+      throw err;
+    }
+  }
+
+  /** Stops the transfer: the peer is told, the receive loop ends with `err`. */
+  #fail(err: unknown): void {
+    if (this.#stop.signal.aborted) return;
+    void this.#sendErr(err);
+    this.#stop.abort(err instanceof GantryError ? err : new GantryError("Internal", messageOf(err), { cause: err }));
+  }
+
+  async #walk(): Promise<void> {
+    let id = 0;
+    for await (const stat of walkForSend(this.#root, { ...this.#opts, signal: this.#stop.signal })) {
+      if (isRegularGoMode(stat.mode)) this.#files.set(id, stat.path);
+      id++;
+      this.#stats.entries++;
+      await this.#conn.send(create(PacketSchema, { type: PT.PACKET_STAT, stat }));
+    }
+    await this.#conn.send(create(PacketSchema, { type: PT.PACKET_STAT }));
+  }
+
+  #request(id: number): void {
+    const path = this.#files.get(id);
+    if (path === undefined) throw new GantryError("InvalidArgument", `The receiver asked for file ${id}, which is not a requestable entry.`);
+    this.#files.delete(id);
+    this.#queue.push({ id, path });
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#active < CONCURRENT_FILES && this.#queue.length > 0) {
+      const job = this.#queue.shift()!;
+      this.#active++;
+      this.#sendFile(job.id, job.path).catch((err: unknown) => this.#fail(err)).finally(() => {
+        this.#active--;
+        this.#pump();
+        if (this.#active === 0 && this.#queue.length === 0) this.#onIdle?.();
+      });
+    }
+  }
+
+  #idle(): Promise<void> {
+    if (this.#active === 0 && this.#queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#onIdle = resolve));
+  }
+
+  async #sendFile(id: number, path: string): Promise<void> {
+    let fh;
+    try {
+      fh = await open(join(this.#root, path), "r");
+    } catch (err) {
+      // fsutil answers a file it cannot open (removed meanwhile, a socket) with an empty one
+      if (errnoOf(err) === undefined) throw err;
+    }
+    if (fh) {
+      try {
+        const buf = Buffer.allocUnsafe(DATA_CHUNK);
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, DATA_CHUNK, null);
+          if (bytesRead === 0) break;
+          this.#stats.bytes += bytesRead;
+          await this.#conn.send(create(PacketSchema, { type: PT.PACKET_DATA, ID: id, data: buf.subarray(0, bytesRead).slice() }));
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    this.#stats.files++;
+    await this.#conn.send(create(PacketSchema, { type: PT.PACKET_DATA, ID: id }));
+  }
+
+  async #sendErr(err: unknown): Promise<void> {
+    await this.#conn.send(create(PacketSchema, { type: PT.PACKET_ERR, data: Buffer.from(messageOf(err)) })).catch(() => undefined);
+  }
+}
+
+
+/** The peer sent ERR: not echoed back. */
+class PeerAbort extends GantryError {
+  constructor(message: string) {
+    super("Unavailable", message);
+  }
+}
