@@ -17,14 +17,15 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(benchDir, "..");
 
 function parseArgs(argv) {
-  const o = { reps: 3, record: false, builders: ["gantry", "docker", "buildah"], scenarios: [] };
+  const o = { reps: 3, budget: 90, record: false, builders: ["gantry", "docker", "buildah"], scenarios: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--reps") o.reps = Number(argv[++i]);
+    else if (a === "--budget") o.budget = Number(argv[++i]);
     else if (a === "--record") o.record = true;
     else if (a === "--builders") o.builders = argv[++i].split(",");
     else if (a === "-h" || a === "--help") {
-      process.stdout.write(`usage: bench/run.sh [--reps N] [--builders gantry,docker,buildah] [--record] [${SCENARIOS.map((s) => s.name).join("|")}…]\n`);
+      process.stdout.write(`usage: bench/run.sh [--reps N] [--budget SECONDS] [--builders gantry,docker,buildah] [--record] [${SCENARIOS.map((s) => s.name).join("|")}…]\n`);
       process.exit(0);
     } else if (a.startsWith("-")) throw new Error(`unknown flag ${a}`);
     else o.scenarios.push(a);
@@ -70,10 +71,19 @@ async function gzipBaseline(tmp, ctx, spec, reps) {
   return { gzipSingle: median(gz), pigz: median(pz), gzipRuns: gz, pigzRuns: pz };
 }
 
-async function runScenario(sc, builders, tmp, reps) {
+/**
+ * Runs `reps` repetitions of every phase with every builder (interleaved, so drift hits all alike), but
+ * starts no new repetition once `budget` seconds have gone: slow builders get fewer, not endless, runs.
+ */
+async function runScenario(sc, builders, tmp, reps, budget) {
   const ctx = sc.prepare(tmp);
+  const started = Date.now();
   const rows = sc.phases.map((p) => ({ scenario: sc.name, title: sc.title, phase: p.name, target: p.target, runs: {}, exportRuns: {}, errors: {} }));
   for (let rep = 1; rep <= reps; rep++) {
+    if (rep > 1 && (Date.now() - started) / 1000 > budget) {
+      process.stdout.write(`  ${sc.name}: stopping after ${rep - 1} repetition(s), over the ${budget} s budget\n`);
+      break;
+    }
     for (const [bi, b] of builders.entries()) {
       if (rows.some((r) => r.errors[b.name])) continue; // one failure per builder and scenario is enough
       for (const [pi, p] of sc.phases.entries()) {
@@ -131,14 +141,14 @@ async function main() {
   let exp;
   for (const sc of chosen) {
     process.stdout.write(`scenario ${sc.name}: ${sc.title}\n`);
-    const { rows: r, extra } = await runScenario(sc, builders, tmp, opts.reps);
+    const { rows: r, extra } = await runScenario(sc, builders, tmp, opts.reps, opts.budget);
     rows.push(...r);
     if (extra) exp = exportSummary(r[0], extra, sc.gzipBaseline);
   }
   process.stdout.write(`\n${textTable(rows, builders)}\n`);
   for (const l of exportLines(exp)) process.stdout.write(`${l}\n`);
   const result = {
-    date, reps: opts.reps, machine: machine(), rows, export: exp,
+    date, reps: opts.reps, budget: opts.budget, machine: machine(), rows, export: exp,
     builders: all.map((b) => ({ name: b.name, label: b.label, ok: b.ok, version: b.version, reason: b.reason, notes: b.notes })),
   };
   mkdirSync(join(benchDir, "results"), { recursive: true });

@@ -2,7 +2,9 @@
 # Entry point of the benchmark suite: starts the loopback registry, a private dockerd when docker.io is
 # installed (and DOCKER_HOST is not set), builds dist/ when it is missing (or with --build), then runs the
 # driver. Everything it makes lives under $GANTRY_BENCH_TMP (default: $TMPDIR/gantry-bench).
-#   bash bench/run.sh [--build] [--reps N] [--builders gantry,docker,buildah] [--record] [scenario…]
+#   bash bench/run.sh [--build|--own-dist] [--reps N] [--budget S] [--builders gantry,docker,buildah] [--record] [scenario…]
+# --build compiles dist/ first; --own-dist compiles a private copy into bench/results/dist and measures that,
+# so other people rebuilding dist/ during a run cannot change what is measured.
 # Scenarios: parallel4 context20k steps50 parallel32 export256 (default: all).
 # GANTRY_BENCH_KEEP_DOCKER=1 leaves the bench's dockerd running afterwards.
 set -euo pipefail
@@ -12,13 +14,22 @@ mkdir -p "$GANTRY_BENCH_TMP"
 
 args=()
 build=0
+own=0
 for a in "$@"; do
-  if [ "$a" = --build ]; then build=1; else args+=("$a"); fi
+  case "$a" in
+    --build) build=1 ;;
+    --own-dist) own=1 ;;
+    *) args+=("$a") ;;
+  esac
 done
 
 bash "$repo/scripts/start-registry.sh"
 
-if [ "$build" = 1 ] || [ ! -f "$repo/dist/src/cli/main.js" ]; then
+if [ "$own" = 1 ]; then
+  rm -rf "$repo/bench/results/dist"
+  (cd "$repo" && npx tsc -p tsconfig.json --outDir bench/results/dist)
+  export GANTRY_BENCH_DIST=$repo/bench/results/dist
+elif [ "$build" = 1 ] || [ ! -f "$repo/dist/src/cli/main.js" ]; then
   (cd "$repo" && npx tsc -p tsconfig.json)
 fi
 

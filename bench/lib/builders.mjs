@@ -3,7 +3,7 @@
 //   reset()   → drop the build cache, keep the base image local (untimed; makes the next build cold)
 //   build(req) → { seconds, exportSeconds, log }   (timed, wall clock)
 // req = { scenario, dockerfileDir, contextDir, exportGzip, log }.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { capture, runTimed, tail } from "./run-cmd.mjs";
 import { exportLayersSeconds } from "./progress-log.mjs";
@@ -28,10 +28,22 @@ async function probe(builder, tmp) {
   }
 }
 
-/** Gantry through its CLI, embedded engine, state under `tmp`/gantry-root. */
+/** Removes a Gantry state dir, refusing when something is still mounted under it. */
+function wipeRoot(root) {
+  const mounted = readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4]?.startsWith(`${root}/`));
+  if (mounted) throw new Error(`cannot reset Gantry: mounts remain under ${root}`);
+  rmSync(root, { recursive: true, force: true });
+}
+
+/**
+ * Gantry through its CLI (embedded engine), state under `tmp`/gantry-root. The CLI is `dist/` unless
+ * GANTRY_BENCH_DIST names another build output or GANTRY_BENCH_CLI another command.
+ */
 export function gantryBuilder(repo, tmp) {
-  const cli = process.env.GANTRY_BENCH_CLI?.split(" ") ?? [process.execPath, join(repo, "dist/src/cli/main.js")];
-  const base = [...cli, "--root", join(tmp, "gantry-root")];
+  const dist = process.env.GANTRY_BENCH_DIST ?? join(repo, "dist");
+  const cli = process.env.GANTRY_BENCH_CLI?.split(" ") ?? [process.execPath, join(dist, "src/cli/main.js")];
+  const root = join(tmp, "gantry-root");
+  const base = [...cli, "--root", root];
   const notes = [];
   const b = {
     name: "gantry",
@@ -48,7 +60,11 @@ export function gantryBuilder(repo, tmp) {
     },
     async reset() {
       const r = await runTimed([...base, "prune", "--all"], { log: join(tmp, "logs", "gantry-prune.log"), allowFail: true });
-      if (r.code !== 0 && notes.length === 0) notes.push(`prune: ${tail(r.log, 1)} (cache is per process anyway)`);
+      if (r.code === 0) return;
+      if (notes.length === 0) notes.push(`prune failed (${tail(r.log, 1)}), so each cold run starts from an empty --root`);
+      wipeRoot(root);
+      const dir = probeDir(tmp); // pull the base image again, untimed, as the other builders keep theirs
+      await b.build({ scenario: "probe", dockerfileDir: dir, contextDir: dir, log: join(tmp, "logs", "gantry-warm.log") });
     },
     async build(req) {
       const dest = join(tmp, "out", `gantry-${req.scenario}.tar`);

@@ -20,14 +20,14 @@ function verdict(row) {
 
 function cells(row, builders) {
   return [
-    row.scenario, row.phase,
+    row.scenario, row.phase, Math.max(0, ...Object.values(row.runs).map((r) => r.length)),
     ...builders.map((b) => (row.errors?.[b.name] ? "failed" : secs(row.median[b.name]))),
     ratio(row.ratio.docker), ratio(row.ratio.buildah), verdict(row),
   ];
 }
 
 function header(builders) {
-  return ["scenario", "phase", ...builders.map((b) => b.label), "Gantry/Docker", "Gantry/buildah", "target (Gantry/Docker)"];
+  return ["scenario", "phase", "runs", ...builders.map((b) => b.label), "Gantry/Docker", "Gantry/buildah", "target (Gantry/Docker)"];
 }
 
 /** A plain-text table of medians and ratios for the console. */
@@ -62,7 +62,8 @@ export function markdownSection(result) {
   const m = result.machine;
   const builders = result.builders.filter((b) => b.ok);
   const lines = [
-    `Recorded ${result.date} with \`bash bench/run.sh --record\` (${result.reps} repetitions, median wall clock).`,
+    `Recorded ${result.date} with \`bash bench/run.sh --record\`: up to ${result.reps} repetitions per scenario ` +
+      `(fewer once a scenario passes its ${result.budget} s budget; \`runs\` says how many), median wall clock per builder.`,
     "",
     `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memGiB} GiB memory, Linux ${m.kernel}, Node ${m.node}.`,
     "",

@@ -7,7 +7,7 @@ import { buildCommand } from "./build-command.js";
 import { debugCommand } from "./debug-command.js";
 import { duCommand, pruneCommand } from "./disk-commands.js";
 
-const USAGE = `Usage: gantry [--addr unix://…|tcp://…] [--root DIR] COMMAND [flags]
+const USAGE = `Usage: gantry [--addr unix://…|tcp://…] [--tlscacert F --tlscert F --tlskey F] [--root DIR] COMMAND [flags]
 
 Commands:
   build          build from LLB on stdin or with a frontend (--frontend dockerfile.v0)
@@ -20,19 +20,25 @@ interface GlobalOptions {
   addr?: string;
   root?: string;
   debug: boolean;
+  tls: { ca?: string; cert?: string; key?: string; serverName?: string };
 }
 
+const TLS_FLAGS: Record<string, "ca" | "cert" | "key" | "serverName"> = {
+  "--tlscacert": "ca", "--tlscert": "cert", "--tlskey": "key", "--tlsservername": "serverName",
+};
+
 function splitGlobal(argv: string[]): { global: GlobalOptions; rest: string[] } {
-  const global: GlobalOptions = { debug: !!process.env.GANTRY_DEBUG };
+  const global: GlobalOptions = { debug: !!process.env.GANTRY_DEBUG, tls: {} };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i];
     const [name, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    if (name === "--addr" || name === "--root") {
+    if (name === "--addr" || name === "--root" || name in TLS_FLAGS) {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new GantryError("InvalidArgument", `Flag ${name} needs a value.`);
       if (name === "--addr") global.addr = v;
-      else global.root = v;
+      else if (name === "--root") global.root = v;
+      else global.tls[TLS_FLAGS[name]] = v;
     } else if (a === "--debug") global.debug = true;
     else break;
   }
@@ -42,7 +48,7 @@ function splitGlobal(argv: string[]): { global: GlobalOptions; rest: string[] } 
 async function main(argv: string[]): Promise<number> {
   const { global, rest } = splitGlobal(argv);
   const [command, ...args] = rest;
-  const client = (): Promise<Client> => connect({ addr: global.addr, root: global.root });
+  const client = (): Promise<Client> => connect({ addr: global.addr, root: global.root, tls: global.tls });
   switch (command) {
     case "build":
     case "b":

@@ -8,9 +8,10 @@ import {
 } from "../gen/moby/buildkit/v1/control_pb.js";
 import { WorkerRecordSchema } from "../gen/moby/buildkit/v1/types/worker_pb.js";
 import { marshalDefinitionMessage } from "../llb/marshal.js";
-import type { Controller } from "../control/controller.js";
+import type { Controller, ControlSolveRequest } from "../control/controller.js";
 import { parsePlatform } from "../oci/platform.js";
-import type { BuildSession } from "../session/build-session.js";
+import type { GrpcBuildSession } from "../session/grpc-build-session.js";
+import { prepareSessionExports } from "./session-exports.js";
 import { GantryError } from "../util/errors.js";
 import { StatusHub } from "./status-hub.js";
 import { statusResponseOf } from "./status-message.js";
@@ -18,7 +19,7 @@ import { toGrpcStatus } from "./grpc-status.js";
 
 /** Finds the session a client attached for a build (waits briefly: Session and Solve race). */
 export interface SessionLookup {
-  get(id: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<BuildSession>;
+  get(id: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<GrpcBuildSession>;
 }
 
 interface ClientUsage {
@@ -40,22 +41,34 @@ function exportsOf(req: SolveRequest): Array<{ type: string; attrs: Record<strin
   return req.ExporterDeprecated ? [{ type: req.ExporterDeprecated, attrs: { ...req.ExporterAttrsDeprecated } }] : [];
 }
 
-export function createControlService(ctl: Controller, sessions: SessionLookup, hub = new StatusHub()): ServiceImpl<typeof Control> {
+function controlRequest(req: SolveRequest, exports: Array<{ type: string; attrs: Record<string, string> }>, session: GrpcBuildSession): ControlSolveRequest {
+  const def = req.Definition;
+  return {
+    // The op bytes inside are kept as received, so vertex digests are the client's.
+    definition: def ? (def.def.length ? marshalDefinitionMessage(def) : new Uint8Array()) : undefined,
+    frontend: req.Frontend || undefined,
+    frontendAttrs: { ...req.FrontendAttrs },
+    exports,
+    session,
+    noCache: "no-cache" in req.FrontendAttrs && req.FrontendAttrs["no-cache"] === "",
+    entitlements: req.Entitlements,
+  };
+}
+
+export function createControlService(ctl: Controller, sessions: SessionLookup, scratchDir: string, hub = new StatusHub()): ServiceImpl<typeof Control> {
   return {
     async solve(req: SolveRequest, ctx: HandlerContext) {
       const feed = hub.open(req.Ref);
       try {
         const session = await sessions.get(req.Session, { timeoutMs: 5000, signal: ctx.signal });
-        const res = await ctl.solve({
-          definition: req.Definition && req.Definition.def.length ? marshalDefinitionMessage(req.Definition) : req.Definition ? new Uint8Array() : undefined,
-          frontend: req.Frontend || undefined,
-          frontendAttrs: { ...req.FrontendAttrs },
-          exports: exportsOf(req),
-          session,
-          noCache: req.FrontendAttrs["no-cache"] === "",
-          entitlements: req.Entitlements,
-        }, { signal: ctx.signal, progress: feed.sink });
-        return create(SolveResponseSchema, { ExporterResponse: res.exporterResponse });
+        const exports = await prepareSessionExports(exportsOf(req), scratchDir, session);
+        try {
+          const res = await ctl.solve(controlRequest(req, exports.entries, session), { signal: ctx.signal, progress: feed.sink });
+          await exports.deliver(ctx.signal);
+          return create(SolveResponseSchema, { ExporterResponse: res.exporterResponse });
+        } finally {
+          await exports.cleanup();
+        }
       } catch (err) {
         throw toGrpcStatus(err);
       } finally {

@@ -5,7 +5,9 @@ import { create } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { BytesMessageSchema, Control } from "../gen/moby/buildkit/v1/control_pb.js";
+import { join } from "node:path";
 import { openController } from "../control/controller.js";
+import { defaultRoot } from "../control/state-dir.js";
 import { SessionManager } from "../session/session-manager.js";
 import { GantryError, messageOf } from "../util/errors.js";
 import { createControlService } from "./control-service.js";
@@ -51,7 +53,8 @@ async function main(argv: string[]): Promise<void> {
   const cfg = await configFrom(argv);
   const ctl = await openController({ root: cfg.root, insecureRegistries: cfg.insecureRegistries, maxParallelism: cfg.maxParallelism });
   const sessions = new SessionManager();
-  const service = createControlService(ctl, { get: (id, o) => sessions.getSession(id, o) });
+  const scratch = join(cfg.root ?? defaultRoot(), "tmp");
+  const service = createControlService(ctl, { get: (id, o) => sessions.getSession(id, o) }, scratch);
   service.session = async function* (requests, ctx) {
     const incoming = (async function* () {
       for await (const m of requests) yield m.data;

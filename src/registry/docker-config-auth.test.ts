@@ -106,3 +106,13 @@ test("invalid files are reported without echoing secrets", async () => {
     return true;
   });
 });
+
+test("a helper that hangs is stopped after the timeout", async () => {
+  await writeFile(join(binDir, "docker-credential-slow"), "#!/bin/sh\nsleep 30\n");
+  await chmod(join(binDir, "docker-credential-slow"), 0o755);
+  await writeConfig({ credsStore: "slow" });
+  const started = Date.now();
+  await assert.rejects(dockerConfigCredentials({ env: env(), helperTimeoutMs: 200 })("x.example"),
+    /docker-credential-slow: it did not answer within 200 ms/);
+  assert.ok(Date.now() - started < 5000);
+});

@@ -132,7 +132,11 @@ export async function runCredentialHelper(name: string, serverUrl: string, opts:
     throw new GantryError("FailedPrecondition", `Cannot get credentials for ${serverUrl} from ${program}: ${why}.`,
       { cause: error, hint: errnoOf(error) === "ENOENT" ? `Install ${program} or remove it from the docker config.` : undefined });
   };
-  if (error) fail(errnoOf(error) === "ENOENT" ? "the program is not installed" : messageOf(error));
+  if (error) {
+    const errno = errnoOf(error);
+    fail(errno === "ENOENT" ? "the program is not installed"
+      : errno === "ABORT_ERR" ? `it did not answer within ${opts.timeoutMs} ms` : messageOf(error));
+  }
   if (code !== 0) {
     if (/credentials not found/i.test(stdout)) return undefined;
     fail(`it exited with status ${code}`);
@@ -152,7 +156,11 @@ export async function runCredentialHelper(name: string, serverUrl: string, opts:
 function runWithInput(program: string, args: string[], input: string,
   opts: HelperOptions): Promise<{ code: number | null; stdout: string; error?: Error }> {
   return new Promise((resolve) => {
-    const child = spawn(program, args, { env: opts.env, signal: opts.signal, timeout: opts.timeoutMs, stdio: ["pipe", "pipe", "ignore"] });
+    // Not spawn's `timeout` option: its timer is never cleared when the program does not exist, which
+    // keeps the process alive. AbortSignal.timeout's timer does not hold the event loop.
+    const timeout = AbortSignal.timeout(opts.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const child = spawn(program, args, { env: opts.env, signal, stdio: ["pipe", "pipe", "ignore"] });
     let stdout = "";
     let error: Error | undefined;
     child.stdout.setEncoding("utf8");

@@ -87,8 +87,9 @@ test("prune frees what du reported, and the next build runs again", async (t) =>
   const text = du.stdout.toString();
   assert.match(text, /Type:\s+regular/);
   assert.match(text, /RUN head -c 2000000/, "records are described by their step");
-  const total = /Total:\s+(\S+)/.exec(text)?.[1];
-  const reclaimable = /Reclaimable:\s+(\S+)/.exec(text)?.[1];
+  // The totals are the last two lines (verbose records have their own "Reclaimable:" lines).
+  const total = [...text.matchAll(/^Total:\s+(\S+)/gm)].at(-1)?.[1];
+  const reclaimable = [...text.matchAll(/^Reclaimable:\s+(\S+)/gm)].at(-1)?.[1];
   assert.ok(total && total !== "0B", text);
   assert.equal(reclaimable, total, "nothing is in use between builds");
   const pr = await runGantry(["--root", root, "prune"]);
