@@ -4,7 +4,7 @@
 // and Gantry/other ratios. Usually started through bench/run.sh, which brings up the registry and dockerd.
 //   node bench/driver.mjs [--reps N] [--builders gantry,docker,buildah] [--record] [scenario…]
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, release, tmpdir, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildahBuilder, dockerBuilder, gantryBuilder } from "./lib/builders.mjs";
@@ -15,6 +15,7 @@ import { SCENARIOS } from "./lib/scenarios.mjs";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(benchDir, "..");
+const loadStart = loadavg().map((x) => Number(x.toFixed(2))); // other work on the machine skews figures
 
 function parseArgs(argv) {
   const o = { reps: 3, budget: 90, record: false, builders: ["gantry", "docker", "buildah"], scenarios: [] };
@@ -40,6 +41,7 @@ function machine() {
   return {
     nproc: availableParallelism(), cpu: cpus()[0]?.model.trim() ?? "unknown",
     memGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.version,
+    loadAtStart: loadStart, loadAtEnd: loadavg().map((x) => Number(x.toFixed(2))),
   };
 }
 

@@ -60,10 +60,11 @@ export function gantryBuilder(repo, tmp) {
     },
     async reset() {
       const r = await runTimed([...base, "prune", "--all"], { log: join(tmp, "logs", "gantry-prune.log"), allowFail: true });
-      if (r.code === 0) return;
-      if (notes.length === 0) notes.push(`prune failed (${tail(r.log, 1)}), so each cold run starts from an empty --root`);
-      wipeRoot(root);
-      const dir = probeDir(tmp); // pull the base image again, untimed, as the other builders keep theirs
+      if (r.code !== 0) {
+        if (notes.length === 0) notes.push(`prune failed (${tail(r.log, 1)}), so each cold run starts from an empty --root`);
+        wipeRoot(root);
+      }
+      const dir = probeDir(tmp); // have the base image again, untimed, as the other builders keep theirs
       await b.build({ scenario: "probe", dockerfileDir: dir, contextDir: dir, log: join(tmp, "logs", "gantry-warm.log") });
     },
     async build(req) {

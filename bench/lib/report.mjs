@@ -65,7 +65,8 @@ export function markdownSection(result) {
     `Recorded ${result.date} with \`bash bench/run.sh --record\`: up to ${result.reps} repetitions per scenario ` +
       `(fewer once a scenario passes its ${result.budget} s budget; \`runs\` says how many), median wall clock per builder.`,
     "",
-    `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memGiB} GiB memory, Linux ${m.kernel}, Node ${m.node}.`,
+    `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memGiB} GiB memory, Linux ${m.kernel}, Node ${m.node}; ` +
+      `load average (1/5/15 min) ${m.loadAtStart?.join("/")} at the start, ${m.loadAtEnd?.join("/")} at the end.`,
     "",
     "Builders:",
     ...result.builders.map((b) => `- ${b.label}: ${b.ok ? b.version : `skipped: ${b.reason}`}${b.notes?.length ? ` — ${b.notes.join("; ")}` : ""}`),

@@ -169,8 +169,10 @@ function runWithInput(program: string, args: string[], input: string,
     });
     child.on("error", (err) => {
       error = err;
-      // Spawning failed (no such program): no 'close' is guaranteed to follow.
-      if (child.pid === undefined) resolve({ code: null, stdout, error });
+      // Spawning failed, or we killed it on timeout/abort: do not wait for 'close', which a grandchild
+      // holding the pipe open could delay indefinitely.
+      child.stdout.destroy();
+      resolve({ code: null, stdout, error });
     });
     // A helper that exits without reading stdin makes the write fail with EPIPE: its exit status says more.
     child.stdin.on("error", () => undefined);

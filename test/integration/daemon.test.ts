@@ -1,0 +1,120 @@
+// gantryd with Gantry's client: unix socket and tcp+mTLS (refused without a certificate), a Dockerfile
+// build with a local context, a secret and a local export, cancellation, and concurrent clients.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { requires } from "./helpers/requires.js";
+import { runGantry } from "./helpers/gantry-cli.js";
+import { startDaemon, type RunningDaemon } from "./helpers/daemon.js";
+
+const NEEDS = { root: true, runc: true, overlay: true, registry: true, tools: ["openssl"] } as const;
+const base = process.env.GANTRY_TEST_DIR ?? tmpdir();
+const sock = join(base, "gantryd-test.sock");
+const TCP_PORT = 18765;
+let daemon: RunningDaemon | undefined;
+let certs = "";
+
+function makeCerts(dir: string): void {
+  const sh = (cmd: string): void => void execFileSync("sh", ["-c", cmd], { cwd: dir, stdio: "pipe" });
+  sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca");
+  sh("openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost");
+  sh("printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 1 -extfile san.ext");
+  sh("openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=client");
+  sh("openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 1");
+}
+
+before(async () => {
+  if (process.getuid?.() !== 0) return;
+  certs = await mkdtemp(join(tmpdir(), "gantry-certs-"));
+  try {
+    makeCerts(certs);
+  } catch {
+    return; // requires() reports the missing tool in each test
+  }
+  daemon = await startDaemon(["--root", join(base, "gantryd-root"), "--addr", `unix://${sock}`, "--addr", `tcp://127.0.0.1:${TCP_PORT}`,
+    "--tlscacert", join(certs, "ca.pem"), "--tlscert", join(certs, "server.pem"), "--tlskey", join(certs, "server.key")]);
+});
+
+after(async () => {
+  await daemon?.stop();
+});
+
+const unixAddr = ["--addr", `unix://${sock}`];
+const tlsAddr = () => ["--addr", `tcp://127.0.0.1:${TCP_PORT}`, "--tlscacert", join(certs, "ca.pem"), "--tlscert", join(certs, "client.pem"),
+  "--tlskey", join(certs, "client.key"), "--tlsservername", "localhost"];
+
+async function dockerContext(dockerfile: string, files: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "gantry-dctx-"));
+  await writeFile(join(dir, "Dockerfile"), dockerfile);
+  for (const [k, v] of Object.entries(files)) await writeFile(join(dir, k), v);
+  return dir;
+}
+
+test("debug workers over the unix socket and over tcp with mTLS; no certificate is refused", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  const viaUnix = await runGantry([...unixAddr, "debug", "workers"]);
+  assert.equal(viaUnix.code, 0, viaUnix.stderr);
+  assert.match(viaUnix.stdout.toString(), /linux\/(amd64|arm64)/);
+  const viaTls = await runGantry([...tlsAddr(), "debug", "workers"]);
+  assert.equal(viaTls.code, 0, viaTls.stderr);
+  const noCert = await runGantry(["--addr", `tcp://127.0.0.1:${TCP_PORT}`, "--tlscacert", join(certs, "ca.pem"), "--tlsservername", "localhost", "debug", "workers"]);
+  assert.equal(noCert.code, 1);
+  assert.match(noCert.stderr, /^error: /m);
+});
+
+test("a Dockerfile build with a local context and a secret exports to a client directory", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  const dir = await dockerContext([
+    "FROM localhost:5000/cf/busybox:1",
+    "COPY hello.txt /hello.txt",
+    "RUN --mount=type=secret,id=token cat /run/secrets/token > /token-seen",
+  ].join("\n"), { "hello.txt": "hello from the client\n", "token.txt": "t0ken" });
+  const out = join(dir, "out");
+  const res = await runGantry([...tlsAddr(), "build", "--frontend", "dockerfile.v0", "--local", `context=${dir}`, "--local", `dockerfile=${dir}`,
+    "--secret", `id=token,src=${join(dir, "token.txt")}`, "--progress", "plain", "--output", `type=local,dest=${out}`]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.equal(await readFile(join(out, "hello.txt"), "utf8"), "hello from the client\n");
+  assert.equal(await readFile(join(out, "token-seen"), "utf8"), "t0ken");
+  assert.match(res.stderr, /#\d+ \[internal\] load build context/);
+});
+
+test("eight clients build at once", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  const builds = Array.from({ length: 8 }, async (_, i) => {
+    const dir = await dockerContext(`FROM localhost:5000/cf/busybox:1\nRUN echo build-${i} > /which\n`);
+    const tar = join(dir, "out.tar");
+    const res = await runGantry([...unixAddr, "build", "--frontend", "dockerfile.v0", "--local", `context=${dir}`, "--local", `dockerfile=${dir}`,
+      "--progress", "quiet", "--output", `type=tar,dest=${tar}`]);
+    assert.equal(res.code, 0, `build ${i}: ${res.stderr}`);
+    assert.equal(execFileSync("tar", ["-xOf", tar, "which"], { encoding: "utf8" }), `build-${i}\n`);
+  });
+  await Promise.all(builds);
+});
+
+test("interrupting the client cancels the build on the daemon, which cleans up", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  const dir = await dockerContext("FROM localhost:5000/cf/busybox:1\nRUN echo started && sleep 60\n");
+  const ac = new AbortController();
+  const running = runGantry([...unixAddr, "build", "--frontend", "dockerfile.v0", "--local", `context=${dir}`, "--local", `dockerfile=${dir}`,
+    "--progress", "plain", "--output", "type=tar,dest=/dev/null"], { signal: ac.signal }).catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  while (!execFileSync("sh", ["-c", "pgrep -f '^sleep 60' || true"], { encoding: "utf8" }).trim()) {
+    assert.ok(Date.now() < deadline, "the build never started its container");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  ac.abort();
+  await running;
+  const gone = Date.now() + 15_000;
+  while (execFileSync("sh", ["-c", "pgrep -f '^sleep 60' || true"], { encoding: "utf8" }).trim()) {
+    assert.ok(Date.now() < gone, "the container outlived the client");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const runcRoot = join(base, "gantryd-root", "executor", "runc");
+  const list = execFileSync("runc", ["--root", runcRoot, "list", "-q"], { encoding: "utf8" }).trim();
+  assert.equal(list, "");
+  const mounts = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.includes(join(base, "gantryd-root", "executor")));
+  assert.deepEqual(mounts, []);
+});
