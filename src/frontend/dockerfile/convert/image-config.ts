@@ -1,7 +1,7 @@
 // The image config the Dockerfile frontend builds (upstream's image.Image of v0.11.6): parsed from the
 // base image, changed by instructions, and marshalled with Go's field order and omitempty rules.
 
-import type { Platform } from "../../../oci/types.js";
+import type { ContainerConfig, HealthConfig, Platform } from "../../../oci/types.js";
 import { encodeGoJson, type GoJson, type GoJsonStruct } from "../../../llb/go-json.js";
 import { GantryError, messageOf } from "../../../util/errors.js";
 
@@ -9,31 +9,11 @@ export const DEFAULT_PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
 const WINDOWS_PATH_ENV = "c:\\Windows\\System32;c:\\Windows";
 
 /** Docker's HEALTHCHECK block; durations in nanoseconds. */
-export interface HealthcheckJson {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+export type HealthcheckJson = HealthConfig;
 
-/** The `config` block. */
-export interface ImageConfigBlock {
-  User?: string;
-  ExposedPorts?: Record<string, Record<string, never>>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, Record<string, never>>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  ArgsEscaped?: boolean;
-  Healthcheck?: HealthcheckJson;
-  OnBuild?: string[] | null;
+/** The `config` block (the OCI shape plus Docker's StopTimeout). */
+export interface ImageConfigBlock extends ContainerConfig {
   StopTimeout?: number;
-  Shell?: string[];
 }
 
 /** One history entry. */
