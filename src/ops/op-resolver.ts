@@ -11,6 +11,7 @@ import { opPlatform } from "./op-platform.js";
 import { createImageSourceOp } from "./source-image.js";
 import { createLocalSourceOp } from "./source-local.js";
 import { createHttpSourceOp } from "./source-http.js";
+import { createGitSourceOp } from "./source-git.js";
 import type { WorkerRef } from "./worker-ref.js";
 
 export function createLlbOpResolver(deps: OpDeps): OpResolver<LlbPayload, WorkerRef> {
@@ -25,7 +26,8 @@ export function createLlbOpResolver(deps: OpDeps): OpResolver<LlbPayload, Worker
         if (scheme === "docker-image") return createImageSourceOp(op.op.value, platform, deps);
         if (scheme === "local") return createLocalSourceOp(op.op.value, build, deps);
         if (scheme === "http" || scheme === "https") return createHttpSourceOp(op.op.value, deps);
-        throw new GantryError("Unimplemented", `Source "${id}" is not supported yet (supported: docker-image://, local://, http(s)://).`);
+        if (scheme === "git") return createGitSourceOp(op.op.value, deps);
+        throw new GantryError("Unimplemented", `Source "${id}" is not supported yet (supported: docker-image://, local://, http(s)://, git://).`);
       }
       case "exec":
         return createExecOp(op, op.op.value, platform, build, deps);
