@@ -28,6 +28,8 @@ export interface ControlSolveRequest {
   session: BuildSession;
   noCache: boolean;
   entitlements?: string[];
+  /** A frontend object to run instead of one by name (gantryd's client-driven builds). */
+  frontendImpl?: Frontend;
 }
 
 export interface ControllerOptions {
@@ -82,14 +84,19 @@ export class Controller {
 
   async #definitionOf(req: ControlSolveRequest, bridge: EngineBridge, signal?: AbortSignal): Promise<{ definition: Uint8Array; imageConfig?: Uint8Array }> {
     if (req.definition) return { definition: req.definition };
-    if (!req.frontend) throw new GantryError("InvalidArgument", "Nothing to build: give an LLB definition on stdin or a --frontend.");
-    const frontend = this.#frontends.get(req.frontend);
+    if (!req.frontend && !req.frontendImpl) throw new GantryError("InvalidArgument", "Nothing to build: give an LLB definition on stdin or a --frontend.");
+    const frontend = req.frontendImpl ?? this.#frontends.get(req.frontend ?? "");
     if (!frontend) throw new GantryError("InvalidArgument", `Unknown frontend "${req.frontend}": use ${[...this.#frontends.keys()].join(", ")}.`);
     const res = await frontend.solve(bridge, req.frontendAttrs, { signal });
     return { definition: res.definition, imageConfig: res.metadata["containerimage.config"] };
   }
 
   /** Cache records matching containerd-syntax `filters` (`type==exec.cachemount`, `id==…`, `description~=…`). */
+  /** A built-in frontend by name (`dockerfile.v0`), for bridges that run one on a client's behalf. */
+  frontend(name: string): Frontend | undefined {
+    return this.#frontends.get(name);
+  }
+
   async diskUsage(filters: string[] = [], opts: { signal?: AbortSignal } = {}): Promise<UsageInfo[]> {
     return this.#worker.cache.diskUsage(filters, opts);
   }

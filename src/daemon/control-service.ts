@@ -12,6 +12,7 @@ import type { Controller, ControlSolveRequest } from "../control/controller.js";
 import { parsePlatform } from "../oci/platform.js";
 import type { GrpcBuildSession } from "../session/grpc-build-session.js";
 import { prepareSessionExports } from "./session-exports.js";
+import type { ClientBuilds } from "./client-builds.js";
 import { GantryError } from "../util/errors.js";
 import { StatusHub } from "./status-hub.js";
 import { statusResponseOf } from "./status-message.js";
@@ -41,9 +42,12 @@ function exportsOf(req: SolveRequest): Array<{ type: string; attrs: Record<strin
   return req.ExporterDeprecated ? [{ type: req.ExporterDeprecated, attrs: { ...req.ExporterAttrsDeprecated } }] : [];
 }
 
-function controlRequest(req: SolveRequest, exports: Array<{ type: string; attrs: Record<string, string> }>, session: GrpcBuildSession): ControlSolveRequest {
+function controlRequest(req: SolveRequest, exports: Array<{ type: string; attrs: Record<string, string> }>, session: GrpcBuildSession, builds: ClientBuilds): ControlSolveRequest {
   const def = req.Definition;
+  // Neither LLB nor a frontend name: the client runs the frontend and drives the build over LLBBridge.
+  const clientDriven = !req.Frontend && !def;
   return {
+    ...(clientDriven ? { frontendImpl: builds.frontendFor(req.Ref) } : {}),
     // The op bytes inside are kept as received, so vertex digests are the client's.
     definition: def ? (def.def.length ? marshalDefinitionMessage(def) : new Uint8Array()) : undefined,
     frontend: req.Frontend || undefined,
@@ -55,7 +59,7 @@ function controlRequest(req: SolveRequest, exports: Array<{ type: string; attrs:
   };
 }
 
-export function createControlService(ctl: Controller, sessions: SessionLookup, scratchDir: string, hub = new StatusHub()): ServiceImpl<typeof Control> {
+export function createControlService(ctl: Controller, sessions: SessionLookup, scratchDir: string, builds: ClientBuilds, hub = new StatusHub()): ServiceImpl<typeof Control> {
   return {
     async solve(req: SolveRequest, ctx: HandlerContext) {
       const feed = hub.open(req.Ref);
@@ -63,7 +67,7 @@ export function createControlService(ctl: Controller, sessions: SessionLookup, s
         const session = await sessions.get(req.Session, { timeoutMs: 5000, signal: ctx.signal });
         const exports = await prepareSessionExports(exportsOf(req), scratchDir, session);
         try {
-          const res = await ctl.solve(controlRequest(req, exports.entries, session), { signal: ctx.signal, progress: feed.sink });
+          const res = await ctl.solve(controlRequest(req, exports.entries, session, builds), { signal: ctx.signal, progress: feed.sink });
           await exports.deliver(ctx.signal);
           return create(SolveResponseSchema, { ExporterResponse: res.exporterResponse });
         } finally {

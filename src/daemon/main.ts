@@ -11,6 +11,9 @@ import { defaultRoot } from "../control/state-dir.js";
 import { SessionManager } from "../session/session-manager.js";
 import { GantryError, messageOf } from "../util/errors.js";
 import { createControlService } from "./control-service.js";
+import { ClientBuilds } from "./client-builds.js";
+import { createLlbBridgeService } from "./llb-bridge-service.js";
+import { LLBBridge } from "../gen/moby/buildkit/v1/frontend/gateway_pb.js";
 import { DEFAULT_ADDRESS, DEFAULT_CONFIG, loadConfigFile, type DaemonConfig } from "./daemon-config.js";
 import { startListeners } from "./listeners.js";
 import { toGrpcStatus } from "./grpc-status.js";
@@ -54,7 +57,8 @@ async function main(argv: string[]): Promise<void> {
   const ctl = await openController({ root: cfg.root, insecureRegistries: cfg.insecureRegistries, maxParallelism: cfg.maxParallelism });
   const sessions = new SessionManager();
   const scratch = join(cfg.root ?? defaultRoot(), "tmp");
-  const service = createControlService(ctl, { get: (id, o) => sessions.getSession(id, o) }, scratch);
+  const builds = new ClientBuilds();
+  const service = createControlService(ctl, { get: (id, o) => sessions.getSession(id, o) }, scratch, builds);
   service.session = async function* (requests, ctx) {
     const incoming = (async function* () {
       for await (const m of requests) yield m.data;
@@ -68,7 +72,10 @@ async function main(argv: string[]): Promise<void> {
     }
   };
   const handler = connectNodeAdapter({
-    routes: (router: ConnectRouter) => router.service(Control, service),
+    routes: (router: ConnectRouter) => {
+      router.service(Control, service);
+      router.service(LLBBridge, createLlbBridgeService(ctl, builds));
+    },
     grpc: true, grpcWeb: false, connect: false,
     readMaxBytes: MAX_MESSAGE, writeMaxBytes: MAX_MESSAGE,
   });

@@ -83,6 +83,7 @@ class ClientCall implements GrpcClientStream {
   #status: { code: number; message: string } | undefined;
   #failure: Error | undefined;
   readonly #cleanup: () => void;
+  #closeEmitted = false;
   readonly responses: AsyncIterable<Uint8Array>;
 
   constructor(req: ClientHttp2Stream, path: string, opts: GrpcCallOptions) {
@@ -111,6 +112,7 @@ class ClientCall implements GrpcClientStream {
       opts.signal?.removeEventListener("abort", onAbort);
     };
     req.on("close", this.#cleanup);
+    req.once("close", () => (this.#closeEmitted = true));
     this.responses = this.#read();
   }
 
@@ -144,6 +146,14 @@ class ClientCall implements GrpcClientStream {
       throw this.#failure instanceof GantryError ? this.#failure : this.#transportError(err);
     }
     if (this.#failure instanceof GantryError) throw this.#failure;
+    // Node can end the body (and mark the stream closed) before it emits the trailers that carry the status,
+    // as it does with grpc-go peers: wait for the trailers or the 'close' event itself.
+    if (!this.#status && !this.#closeEmitted) {
+      await new Promise<void>((resolve) => {
+        this.#req.once("trailers", () => setImmediate(resolve));
+        this.#req.once("close", resolve);
+      });
+    }
     const status = this.#status;
     if (!status) throw this.#transportError(this.#failure);
     if (status.code !== 0) throw errorFromGrpcStatus(status.code, status.message, this.#path);
