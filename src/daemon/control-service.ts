@@ -104,9 +104,10 @@ export function createControlService(ctl: Controller, sessions: SessionLookup, s
     },
     async listWorkers() {
       const workers = await ctl.listWorkers();
+      const version = await ctl.info();
       return create(ListWorkersResponseSchema, {
         record: workers.map((w) => create(WorkerRecordSchema, {
-          ID: w.id, Labels: w.labels,
+          ID: w.id, Labels: w.labels, BuildkitVersion: version,
           platforms: w.platforms.map((p) => {
             const pl = parsePlatform(p);
             return { OS: pl.os, Architecture: pl.architecture, Variant: pl.variant ?? "" };
