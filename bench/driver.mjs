@@ -80,7 +80,7 @@ async function gzipBaseline(tmp, ctx, spec, reps) {
 async function runScenario(sc, builders, tmp, reps, budget) {
   const ctx = sc.prepare(tmp);
   const started = Date.now();
-  const rows = sc.phases.map((p) => ({ scenario: sc.name, title: sc.title, phase: p.name, target: p.target, runs: {}, exportRuns: {}, errors: {} }));
+  const rows = sc.phases.map((p) => ({ scenario: sc.name, title: sc.title, phase: p.name, target: p.target, runs: {}, exportRuns: {}, errors: {}, retries: {} }));
   for (let rep = 1; rep <= reps; rep++) {
     if (rep > 1 && (Date.now() - started) / 1000 > budget) {
       process.stdout.write(`  ${sc.name}: stopping after ${rep - 1} repetition(s), over the ${budget} s budget\n`);
@@ -91,10 +91,8 @@ async function runScenario(sc, builders, tmp, reps, budget) {
       for (const [pi, p] of sc.phases.entries()) {
         const row = rows[pi];
         try {
-          if (p.reset) await b.reset();
           if (p.before) p.before(ctx, rep * 10 + bi);
-          const log = join(tmp, "logs", `${sc.name}-${b.name}-${p.name}-${rep}.log`);
-          const r = await b.build({ scenario: sc.name, dockerfileDir: join(benchDir, "scenarios", sc.name), contextDir: ctx, exportGzip: sc.exportGzip, log });
+          const r = await buildWithRetry(b, sc, p, ctx, tmp, rep, row);
           (row.runs[b.name] ??= []).push(r.seconds);
           if (r.exportSeconds !== undefined) (row.exportRuns[b.name] ??= []).push(r.exportSeconds);
           if (b.name === "gantry") row.gantrySlowest = slowestSteps(r.log);
@@ -109,6 +107,28 @@ async function runScenario(sc, builders, tmp, reps, budget) {
   }
   const extra = sc.gzipBaseline ? await gzipBaseline(tmp, ctx, sc.gzipBaseline, reps) : undefined;
   return { rows: rows.map(summarize), extra };
+}
+
+/**
+ * One timed build of phase `p` (after a reset when the phase asks for one). A failure is retried once, from a
+ * reset, and noted in `row.retries`: Docker 20.10's BuildKit now and then fails wide fan-outs with
+ * "flightcontrol: exceeded retry timeout", a bug of that version, not of the scenario.
+ */
+async function buildWithRetry(b, sc, p, ctx, tmp, rep, row) {
+  const req = (attempt) => ({
+    scenario: sc.name, dockerfileDir: join(benchDir, "scenarios", sc.name), contextDir: ctx, exportGzip: sc.exportGzip,
+    log: join(tmp, "logs", `${sc.name}-${b.name}-${p.name}-${rep}${attempt ? "-retry" : ""}.log`),
+  });
+  if (p.reset) await b.reset();
+  try {
+    return await b.build(req(0));
+  } catch (err) {
+    const first = String(err.message).split("\n").filter((l) => /error|failed/i.test(l)).pop() ?? "failed";
+    (row.retries[b.name] ??= []).push(`#${rep}: ${first.trim()}`);
+    process.stdout.write(`  ${sc.name} ${p.name} ${b.name} #${rep}: failed (${first.trim()}), retrying once\n`);
+    if (p.reset) await b.reset();
+    return await b.build(req(1));
+  }
 }
 
 function summarize(row) {

@@ -75,6 +75,9 @@ export function markdownSection(result) {
     "",
     ...exportLines(result.export).map((l) => `${l}`),
     "",
+    ...result.rows.flatMap((r) => Object.entries(r.retries ?? {}).map(([b, why]) => `Retried ${b} in ${r.scenario} ${r.phase}: ${why.join("; ")}.`)),
+    ...result.rows.flatMap((r) => Object.entries(r.errors ?? {}).map(([b, why]) => `${b} failed ${r.scenario} ${r.phase}: ${why.split("\n")[0]}`)),
+    "",
     "Where Gantry's time went (slowest steps of its last run, from `--progress plain`):",
     ...result.rows.filter((r) => r.gantrySlowest).map((r) => `- ${r.scenario} ${r.phase}: ${r.gantrySlowest}`),
   ];

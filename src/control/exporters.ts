@@ -1,5 +1,6 @@
 // The exporters by type name, and running them as progress vertices after the solve.
 import { createDockerExporter, createOciExporter } from "../exporter/oci-exporter.js";
+import { createImageExporter } from "../exporter/image-exporter.js";
 import { createLocalExporter } from "../exporter/local-exporter.js";
 import { createTarExporter } from "../exporter/tar-exporter.js";
 import type { Exporter, ExporterInstance, ExportLayer } from "../exporter/exporter.js";
@@ -7,6 +8,7 @@ import { LayerBlobCache } from "../exporter/layer-blobs.js";
 import type { ContentStore } from "../content/content-store.js";
 import type { RefManager } from "../cache/ref-manager.js";
 import type { Platform } from "../oci/types.js";
+import type { RegistryClient } from "../registry/registry-client.js";
 import type { WorkerRef } from "../ops/worker-ref.js";
 import { createVertexProgress } from "../solver/vertex-progress.js";
 import type { ProgressSink } from "../util/progress-event.js";
@@ -16,13 +18,17 @@ import { GantryError, messageOf } from "../util/errors.js";
 /** Gantry's extension for LLB builds: the image config to export with, given as an exporter attr. */
 export const IMAGE_CONFIG_ATTR = "containerimage.config";
 
-export function createExporters(store: ContentStore): Map<string, Exporter> {
+/** The exporters by type; `registry` (the client for pushes) should be the worker's, sharing its auth state. */
+export function createExporters(store: ContentStore, registry?: RegistryClient): Map<string, Exporter> {
   const layerBlobs = new LayerBlobCache(store);
+  const image = createImageExporter({ store, layerBlobs, registry });
   return new Map<string, Exporter>([
     ["local", createLocalExporter()],
     ["tar", createTarExporter()],
     ["oci", createOciExporter({ store, layerBlobs })],
     ["docker", createDockerExporter({ store, layerBlobs })],
+    ["image", image],
+    ["registry", { resolve: (attrs) => image.resolve({ ...attrs, push: "true" }) }],
   ]);
 }
 

@@ -25,7 +25,25 @@ export interface ImageAttrs {
   tar: boolean;
   /** File, `-` for stdout, or directory when `tar` is false. */
   dest?: string;
+  /** The `image` exporter's own attrs; absent for oci/docker. */
+  image?: ImageOnlyAttrs;
 }
+
+/** Attrs only the `image` exporter takes. */
+export interface ImageOnlyAttrs {
+  push: boolean;
+  pushByDigest: boolean;
+  /** `registry.insecure`: push over plain http / unverified TLS. */
+  insecure: boolean;
+  nameCanonical: boolean;
+  danglingNamePrefix?: string;
+  /** `store`: keep in the image store (there is none yet: accepted, no effect). */
+  store: boolean;
+  /** `unpack`: accepted and ignored (no image store to unpack into). */
+  unpack: boolean;
+}
+
+export type ImageExporterVariant = "oci" | "docker" | "image";
 
 const ANNOTATION_KEY = /^annotation(?:-([a-z-]+))?(?:\[([A-Za-z0-9_/-]+)\])?\.(\S+)$/;
 /** Upstream attrs that are accepted and have no effect here (deprecated or attestation-only). */
@@ -58,22 +76,26 @@ function addAnnotation(attrs: ImageAttrs, key: string, value: string): boolean {
 }
 
 /** Parses the attrs of the `oci` or `docker` exporter; InvalidArgument naming the attr at fault. */
-export function parseImageAttrs(variant: "oci" | "docker", raw: Record<string, string>): ImageAttrs {
+export function parseImageAttrs(variant: ImageExporterVariant, raw: Record<string, string>): ImageAttrs {
   const attrs: ImageAttrs = {
     names: [], compression: "gzip", forceCompression: false, ociTypes: variant === "oci",
     manifestAnnotations: new Map(), descriptorAnnotations: new Map(), rewriteTimestamp: false, tar: true,
   };
+  if (variant === "image") {
+    attrs.image = { push: false, pushByDigest: false, insecure: false, nameCanonical: false, store: true, unpack: false };
+  }
   let ociTypesSet = false;
   for (const [k, v] of Object.entries(raw)) {
     if (addAnnotation(attrs, k, v) || IGNORED.has(k)) continue;
+    if (attrs.image && addImageOnlyAttr(attrs.image, k, v)) continue;
     if (BOOL_ONLY.has(k)) {
       parseBoolAttr(k, v);
       continue;
     }
     switch (k) {
       case AttrKey.name: attrs.names = normalizedNames(v); break;
-      case AttrKey.dest: attrs.dest = v; break;
-      case AttrKey.tar: attrs.tar = parseBoolAttr(k, v); break;
+      case AttrKey.dest: if (variant === "image") throw unknownAttr(variant, k); attrs.dest = v; break;
+      case AttrKey.tar: if (variant === "image") throw unknownAttr(variant, k); attrs.tar = parseBoolAttr(k, v); break;
       case AttrKey.compression: attrs.compression = parseCompression(v); break;
       case AttrKey.compressionLevel: attrs.compressionLevel = parseIntAttr(k, v); break;
       case AttrKey.forceCompression: attrs.forceCompression = parseBoolAttr(k, v); break;
@@ -92,6 +114,19 @@ export function parseImageAttrs(variant: "oci" | "docker", raw: Record<string, s
     throw new GantryError("InvalidArgument", 'Cannot export annotations with "oci-mediatypes=false".');
   }
   return attrs;
+}
+
+function addImageOnlyAttr(image: ImageOnlyAttrs, key: string, value: string): boolean {
+  switch (key) {
+    case AttrKey.push: image.push = parseBoolAttr(key, value); return true;
+    case AttrKey.pushByDigest: image.pushByDigest = parseBoolAttr(key, value); return true;
+    case AttrKey.insecure: image.insecure = parseBoolAttr(key, value); return true;
+    case AttrKey.nameCanonical: image.nameCanonical = parseBoolAttr(key, value); return true;
+    case AttrKey.danglingNamePrefix: image.danglingNamePrefix = value; return true;
+    case AttrKey.store: image.store = parseBoolAttr(key, value); return true;
+    case AttrKey.unpack: image.unpack = parseBoolAttr(key, value); return true;
+    default: return false;
+  }
 }
 
 /** The annotations of `byPlatform` that apply to `platform`; InvalidArgument if one names another. */

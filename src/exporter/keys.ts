@@ -28,6 +28,13 @@ export const AttrKey = {
   preferNondistLayers: "prefer-nondist-layers",
   platformSplit: "platform-split",
   mode: "mode",
+  push: "push",
+  pushByDigest: "push-by-digest",
+  insecure: "registry.insecure",
+  nameCanonical: "name-canonical",
+  danglingNamePrefix: "dangling-name-prefix",
+  store: "store",
+  unpack: "unpack",
 } as const;
 
 /** Image config key for the deprecated build info that upstream no longer writes into configs. */

@@ -4,16 +4,14 @@
 import type { Writable } from "node:stream";
 import type { ContentStore } from "../content/content-store.js";
 import { writeImageLayoutDir, writeImageLayoutTar, IMAGE_NAME_ANNOTATION, REF_NAME_ANNOTATION } from "../oci/image-layout.js";
-import { normalizePlatform } from "../oci/platform.js";
 import type { Descriptor } from "../oci/types.js";
 import { GantryError } from "../util/errors.js";
 import { checkTarDest, openTarDest, withStatus } from "./destination.js";
 import type { ExportOptions, ExportResult, ExportSource, Exporter, ExporterInstance } from "./exporter.js";
-import { goMarshal } from "./go-json.js";
-import { annotationsFor, parseImageAttrs, type ImageAttrs } from "./image-attrs.js";
-import { assembleImage, descriptorJson } from "./image-assembly.js";
+import { parseImageAttrs, type ImageAttrs } from "./image-attrs.js";
+import { descriptorJson } from "./image-assembly.js";
+import { commitImage, imageResponse } from "./image-commit.js";
 import { ociRefName } from "./image-names.js";
-import { Annotation, ResponseKey } from "./keys.js";
 import { LayerBlobCache } from "./layer-blobs.js";
 
 export interface ImageExporterDeps {
@@ -69,8 +67,8 @@ class ImageLayoutExporterInstance implements ExporterInstance {
 
   /** See `ExporterInstance.export`. */
   async export(source: ExportSource, opts: ExportOptions = {}): Promise<ExportResult> {
-    const desc = await this.#commit(source, opts);
-    const response = this.#response(desc.manifest, desc.configDigest);
+    const desc = await commitImage(this.#deps, this.#attrs, source, opts);
+    const response = imageResponse(desc.manifest, desc.config.digest, this.#attrs.names);
     const entries = this.#indexEntries(desc.manifest);
     const a = this.#attrs;
     const dest = a.dest as string;
@@ -84,49 +82,6 @@ class ImageLayoutExporterInstance implements ExporterInstance {
         writeImageLayoutDir(dest, { provider: this.#deps.store, manifests: entries, signal: opts.signal }));
     }
     return { response };
-  }
-
-  /** Layer blobs, config and manifest into the content store; returns the annotated manifest descriptor. */
-  async #commit(source: ExportSource, opts: ExportOptions): Promise<{ manifest: Descriptor; configDigest: string }> {
-    const a = this.#attrs;
-    const platform = normalizePlatform(source.platform);
-    const manifestAnnotations = annotationsFor(a.manifestAnnotations, platform);
-    const descriptorAnnotations = annotationsFor(a.descriptorAnnotations, platform);
-    const epochSeconds = a.epoch === undefined ? undefined : Math.floor(a.epoch.getTime() / 1000);
-    const blobs = await withStatus(opts.progress, "exporting layers", () => this.#deps.layerBlobs.blobs(source.layers, {
-      compression: a.compression,
-      level: a.compressionLevel,
-      sourceDateEpoch: a.rewriteTimestamp ? epochSeconds : undefined,
-      signal: opts.signal,
-    }));
-    const now = this.#deps.now?.() ?? new Date();
-    const image = await assembleImage(this.#deps.store, {
-      layers: blobs,
-      layerInfo: source.layers.map((l) => ({ description: l.description, createdAt: l.createdAt })),
-      imageConfig: source.imageConfig,
-      platform,
-      ociTypes: a.ociTypes,
-      manifestAnnotations,
-      descriptorAnnotations,
-      epoch: a.epoch,
-      now,
-    });
-    opts.progress?.statusDone(`exporting manifest ${image.manifest.digest}`);
-    opts.progress?.statusDone(`exporting config ${image.config.digest}`);
-    const created = (a.epoch ?? now).toISOString().replace(/\.\d+Z$/, "Z");
-    const annotations = { ...image.manifest.annotations };
-    annotations[Annotation.created] ??= created;
-    return { manifest: { ...image.manifest, annotations }, configDigest: image.config.digest };
-  }
-
-  #response(manifest: Descriptor, configDigest: string): Record<string, string> {
-    const response: Record<string, string> = {
-      [ResponseKey.imageDigest]: manifest.digest,
-      [ResponseKey.imageConfigDigest]: configDigest,
-      [ResponseKey.imageDescriptor]: Buffer.from(goMarshal(descriptorJson(manifest))).toString("base64"),
-    };
-    if (this.#attrs.names.length > 0) response[ResponseKey.imageName] = this.#attrs.names.join(",");
-    return response;
   }
 
   /** One index.json entry per name (none named: one unnamed entry), as containerd's archive writer does. */

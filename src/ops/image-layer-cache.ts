@@ -93,7 +93,7 @@ export class ImageLayerCache {
       await mutable.release();
       throw err;
     }
-    // Committed before pinned: a kill in between leaves an unrecorded snapshot, which the next start removes.
+    // Committed before pinned: a kill in between leaves a record nothing retains, which the next start removes.
     const ref = await mutable.commit({ description: opts.description ?? `pulled layer ${layer.digest}` });
     try {
       await this.#refs.setNamed(pinOf(chain), ref);

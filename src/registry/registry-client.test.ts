@@ -153,3 +153,26 @@ test("an abort while waiting to retry is Canceled", async () => {
   const client = new RegistryClient({ retry: { maxDelayMs: 60_000 } });
   await rejectsWith(new Resolver({ client }).resolve(`${reg.host}/app:1`, { signal: ac.signal }), "Canceled");
 });
+
+test("an identity token is exchanged at the realm by POST (OAuth refresh token)", async () => {
+  fresh();
+  reg.auth = { scheme: "bearer", password: "refresh-123" };
+  const client = new RegistryClient({ credentials: async () => ({ identityToken: "refresh-123" }), retry: fast });
+  const r = await new Resolver({ client }).resolve(`${reg.host}/app:1`);
+  assert.equal(r.manifest.layers.length, 1);
+  const form = reg.tokenForms.at(-1);
+  assert.ok(form);
+  assert.equal(form.get("grant_type"), "refresh_token");
+  assert.equal(form.get("service"), "fake-registry");
+  assert.equal(form.get("scope"), "repository:app:pull");
+  assert.equal(form.get("client_id"), "gantry");
+});
+
+test("a registry token from the credentials is sent as is", async () => {
+  fresh();
+  reg.auth = { scheme: "bearer" };
+  const client = new RegistryClient({ credentials: async () => ({ registryToken: "tok-77" }), retry: fast });
+  await new Resolver({ client }).resolve(`${reg.host}/app:1`);
+  assert.equal(reg.tokensIssued, 0);
+  assert.ok(reg.log.some((l) => l.auth === "Bearer tok-77"));
+});

@@ -27,7 +27,11 @@ export interface RegistryRequest {
   ref: Pick<Reference, "registry" | "repository">;
   /** The part after `/v2/<repository>/`: `manifests/1`, `blobs/sha256:…`. */
   path: string;
-  method?: "GET" | "HEAD";
+  /** An absolute URL to use instead of `path` (an upload's `Location`); auth and retries as for `path`. */
+  url?: string;
+  method?: "GET" | "HEAD" | "POST" | "PUT" | "PATCH";
+  /** Makes the request body; called once per attempt, since a streamed body cannot be sent twice. */
+  body?: () => BodyInit;
   headers?: Record<string, string>;
   /** Token scope actions; default `["pull"]`. */
   actions?: string[];
@@ -82,14 +86,15 @@ export class RegistryClient {
   async request(req: RegistryRequest): Promise<Response> {
     const scope = `repository:${req.ref.repository}:${(req.actions ?? ["pull"]).join(",")}`;
     const registry = req.ref.registry;
-    const url = this.repositoryUrl(req.ref) + req.path;
+    const url = req.url ?? this.repositoryUrl(req.ref) + req.path;
+    const send = this.#sender(req.body);
     let retriedAuth = false;
     for (;;) {
       const authorization = await this.#auth.authorization(registry, scope, req.signal);
       const headers: Record<string, string> = { ...req.headers };
       if (authorization) headers.Authorization = authorization;
       const res = await sendWithRetry(url, this.#withAgent({ method: req.method ?? "GET", headers }),
-        { fetch: this.#fetch, policy: this.#policy, action: req.action, host: registry, signal: req.signal });
+        { fetch: send, policy: this.#policy, action: req.action, host: registry, signal: req.signal });
       if (res.status !== 401 || retriedAuth || !this.#auth.learn(registry, scope, res)) return res;
       retriedAuth = true;
       const next = await this.#auth.authorization(registry, scope, req.signal);
@@ -104,6 +109,15 @@ export class RegistryClient {
     const res = await this.request(req);
     if (res.ok) return res;
     throw await registryErrorFromResponse(res, req.action, req.ref.registry);
+  }
+
+  /** The fetch for one request: with a body factory, each attempt gets a fresh body. */
+  #sender(body: RegistryRequest["body"]): FetchFn {
+    if (!body) return this.#fetch;
+    const inner = this.#fetch;
+    // `duplex` is required by undici for streamed bodies; it is not in lib.dom's RequestInit yet.
+    return ((url: string | URL | Request, init?: RequestInit) =>
+      inner(url, { ...init, body: body(), duplex: "half" } as RequestInit)) as FetchFn;
   }
 
   #withAgent(init: RequestInit): RequestInit {

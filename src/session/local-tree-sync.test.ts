@@ -63,4 +63,6 @@ test("syncing into an earlier copy gives exactly a fresh copy and moves only cha
   assert.equal(await syncAndCompare(src, dest, { exclude: ["*.log"] }), 0, "an excluded file is deleted");
   await syncAndCompare(src, dest, { include: ["d"] });
   await syncAndCompare(src, dest, { include: ["d/b"], exclude: [] });
+  await syncAndCompare(src, dest, { include: ["?/b", "Dockerfile"] });
+  await syncAndCompare(src, dest, { include: ["**/b"] });
 });

@@ -15,6 +15,8 @@ interface Sync {
   src: string;
   dest: string;
   include?: PatternMatcher;
+  /** Include patterns split into components, to skip directories no pattern can reach. */
+  includeParts?: RegExp[][];
   exclude?: PatternMatcher;
   /** The first dest path of each multiply-linked source inode (once it is in place), to recreate hard links. */
   inodes: Map<string, Promise<string>>;
@@ -30,6 +32,7 @@ export async function syncLocalTree(src: string, dest: string, opts: LocalSyncOp
     src,
     dest,
     include: includes.length ? createPatternMatcher(includes) : undefined,
+    includeParts: includes.length ? includeParts(includes) : undefined,
     exclude: opts.exclude?.length ? createPatternMatcher(opts.exclude) : undefined,
     inodes: new Map(),
     stats: { files: 0, bytes: 0 },
@@ -66,6 +69,7 @@ async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, exc
     const inc = s.include?.matchesUsingParentResults(p, incInfo);
     const selected = (!s.include || inc?.matched === true) && !exc?.matched;
     if (st.isDirectory()) {
+      if (!selected && !mayMatchBelow(s, p)) return;
       const have = await lstatOrNull(join(s.dest, p));
       if (have && !have.isDirectory()) await rm(join(s.dest, p), { force: true });
       const below = await syncDir(s, p, inc?.info, exc?.info);
@@ -85,6 +89,44 @@ async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, exc
   const gone = destNames.filter((n) => !wanted.has(n));
   await Promise.all(gone.map((n) => rm(join(s.dest, rel, n), { recursive: true, force: true })));
   return wanted.size > 0;
+}
+
+// Each include pattern as per-component matchers; `**` (or an exception, which can re-include anything)
+// becomes null: anything below may match.
+function includeParts(patterns: readonly string[]): RegExp[][] {
+  const out: RegExp[][] = [];
+  for (const raw of patterns) {
+    const p = raw.trim().replace(/^\.?\/+/, "");
+    if (p === "" || p.startsWith("!") || p.includes("**")) return [];
+    out.push(p.split("/").filter(Boolean).map(componentRegExp));
+  }
+  return out;
+}
+
+function componentRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "\\" && i + 1 < glob.length) re += `\\${glob[++i]}`;
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 1);
+      if (end < 0) re += "\\[";
+      else {
+        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** False when no include pattern can match anything below directory `rel` (so the walk skips it). */
+function mayMatchBelow(s: Sync, rel: string): boolean {
+  if (!s.includeParts || s.includeParts.length === 0) return true;
+  const dirs = rel.split("/");
+  return s.includeParts.some((parts) => parts.length > dirs.length && dirs.every((d, i) => parts[i].test(d)));
 }
 
 async function ensureDir(s: Sync, rel: string, st: Stats): Promise<void> {

@@ -67,14 +67,17 @@ test("independent branches run concurrently and a shared vertex runs once", asyn
   try {
     const base = image(BUSYBOX);
     await client.solve({ definition: marshalDefinition(base.run({ shell: "true" }).root()) });
-    const shared = base.run({ shell: "echo shared-step > /shared" }).root();
-    const a = shared.run({ shell: "sleep 1 && echo a > /a" }).root();
-    const b = shared.run({ shell: "sleep 1 && echo b > /b" }).root();
+    // A fresh nonce keeps the persistent cache from answering: these steps must really run.
+    const nonce = `${process.pid}-${Date.now()}`;
+    const shared = base.run({ shell: `echo shared-step ${nonce} > /shared` }).root();
+    const a = shared.run({ shell: `sleep 1 && echo a ${nonce} > /a` }).root();
+    const b = shared.run({ shell: `sleep 1 && echo b ${nonce} > /b` }).root();
     const events: ProgressEvent[] = [];
     const started = Date.now();
     await client.solve({ definition: marshalDefinition(a.file(copy(b, "/b", "/b"))), onProgress: (e) => events.push(e) });
     const took = Date.now() - started;
     assert.ok(took < 1800, `two 1 s branches took ${took} ms (expected < 1800 ms)`);
+    assert.ok(took >= 1000, `the sleeps must have run (took ${took} ms)`);
     const sharedStarts = events.filter((e) => e.type === "vertex" && e.name.includes("shared-step") && e.started && !e.completed);
     assert.equal(new Set(sharedStarts.map((e) => (e.type === "vertex" ? e.digest : ""))).size, 1, "one vertex for the shared step");
     assert.equal(sharedStarts.length, 1, "the shared step ran once");

@@ -32,6 +32,8 @@ export class FakeRegistry {
   readonly hooks: FakeHook[] = [];
   auth?: FakeAuth;
   tokensIssued = 0;
+  /** Forms posted to the token endpoint (refresh-token exchanges). */
+  readonly tokenForms: URLSearchParams[] = [];
 
   private constructor(server: Server) {
     this.#server = server;
@@ -123,6 +125,21 @@ export class FakeRegistry {
 
   #token(req: IncomingMessage, res: ServerResponse): void {
     const auth = this.auth;
+    if (req.method === "POST") {
+      // OAuth refresh-token exchange: `auth.password` doubles as the refresh token the fake accepts.
+      let body = "";
+      req.setEncoding("utf8").on("data", (s: string) => { body += s; }).on("end", () => {
+        const form = new URLSearchParams(body);
+        this.tokenForms.push(form);
+        if (form.get("grant_type") !== "refresh_token" || form.get("refresh_token") !== auth?.password) {
+          return fail(res, 401, "UNAUTHORIZED", "bad refresh token");
+        }
+        this.tokensIssued++;
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ access_token: `tok-${this.tokensIssued}`, expires_in: 300 }));
+      });
+      return;
+    }
     if (auth?.username !== undefined && req.headers.authorization !== basic(auth)) return fail(res, 401, "UNAUTHORIZED", "bad credentials");
     this.tokensIssued++;
     res.writeHead(200, { "Content-Type": "application/json" });

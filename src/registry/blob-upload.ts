@@ -1,0 +1,113 @@
+// One blob into one repository, the cheapest way the distribution spec allows: a HEAD finds it already
+// there; a cross-repository mount links it from another repository of the same registry; otherwise a
+// monolithic upload (POST for a session, then one PUT with the whole blob streamed from the content store).
+import type { ContentProvider } from "../content/content-store.js";
+import type { Reference } from "../oci/reference.js";
+import type { Descriptor } from "../oci/types.js";
+import { discard } from "./http-retry.js";
+import type { RegistryClient } from "./registry-client.js";
+import { RegistryError, registryErrorFromResponse } from "./registry-error.js";
+
+/** How a blob came to be in the target repository. */
+export type BlobOutcome = "exists" | "mounted" | "uploaded";
+
+export interface BlobPushOptions {
+  client: RegistryClient;
+  target: Pick<Reference, "registry" | "repository">;
+  blob: Descriptor;
+  contentStore: ContentProvider;
+  /** Repositories of the same registry that may hold the blob already (mount candidates), best first. */
+  mountFrom?: readonly string[];
+  signal?: AbortSignal;
+}
+
+const PUSH = ["push", "pull"];
+
+/**
+ * Makes `target` hold `blob`; returns how. Errors are RegistryErrors naming the blob and repository
+ * (FailedPrecondition for 401/403, so the caller can stop pushing), Canceled on abort.
+ */
+export async function pushBlob(opts: BlobPushOptions): Promise<BlobOutcome> {
+  if (await blobExists(opts)) return "exists";
+  let location: string | undefined;
+  for (const from of opts.mountFrom ?? []) {
+    if (from === opts.target.repository) continue;
+    const res = await startUpload(opts, `?mount=${encodeURIComponent(opts.blob.digest)}&from=${encodeURIComponent(from)}`);
+    if (res.status === 201) {
+      await discard(res);
+      return "mounted";
+    }
+    location = await uploadLocation(opts, res);
+    break; // a 202 is a fresh upload session: use it rather than asking again
+  }
+  location ??= await uploadLocation(opts, await startUpload(opts, ""));
+  await putBlob(opts, location);
+  return "uploaded";
+}
+
+function what(opts: BlobPushOptions): string {
+  return `push blob ${opts.blob.digest} to ${opts.target.registry}/${opts.target.repository}`;
+}
+
+async function blobExists(opts: BlobPushOptions): Promise<boolean> {
+  const action = what(opts);
+  const res = await opts.client.request({
+    ref: opts.target, path: `blobs/${opts.blob.digest}`, method: "HEAD", actions: PUSH, action, signal: opts.signal,
+  });
+  await discard(res);
+  if (res.ok) return true;
+  if (res.status === 404) return false;
+  throw await registryErrorFromResponse(res, action, opts.target.registry);
+}
+
+function startUpload(opts: BlobPushOptions, query: string): Promise<Response> {
+  return opts.client.request({
+    ref: opts.target, path: `blobs/uploads/${query}`, method: "POST", actions: PUSH, action: what(opts),
+    headers: { "Content-Length": "0" }, body: () => new Uint8Array(0), signal: opts.signal,
+  });
+}
+
+/** The absolute upload URL from a 202 answer; any other answer is the error. */
+async function uploadLocation(opts: BlobPushOptions, res: Response): Promise<string> {
+  if (res.status !== 202) {
+    if (!res.ok) throw await registryErrorFromResponse(res, what(opts), opts.target.registry);
+    await discard(res);
+    throw new RegistryError("Internal", `Cannot ${what(opts)}: the registry answered ${res.status} to the upload request.`, { status: res.status });
+  }
+  await discard(res);
+  const location = res.headers.get("location");
+  if (!location) throw new RegistryError("Internal", `Cannot ${what(opts)}: the registry gave no upload Location.`);
+  return new URL(location, opts.client.repositoryUrl(opts.target)).toString();
+}
+
+async function putBlob(opts: BlobPushOptions, location: string): Promise<void> {
+  const url = new URL(location);
+  url.searchParams.set("digest", opts.blob.digest);
+  const action = what(opts);
+  const res = await opts.client.request({
+    ref: opts.target, path: "", url: url.toString(), method: "PUT", actions: PUSH, action, signal: opts.signal,
+    headers: { "Content-Type": "application/octet-stream", "Content-Length": String(opts.blob.size) },
+    body: () => lazyBlobStream(opts.contentStore, opts.blob, opts.signal),
+  });
+  if (res.status === 201 || res.ok) {
+    await discard(res);
+    return;
+  }
+  throw await registryErrorFromResponse(res, action, opts.target.registry);
+}
+
+/** A body stream that opens the blob only when the request starts reading, so each attempt reads afresh. */
+function lazyBlobStream(store: ContentProvider, blob: Descriptor, signal?: AbortSignal): ReadableStream<Uint8Array> {
+  let it: AsyncIterator<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      it ??= ((await store.reader(blob.digest, { signal })) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      const next = await it.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await it?.return?.();
+    },
+  }, { highWaterMark: 0 });
+}

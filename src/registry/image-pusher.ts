@@ -1,0 +1,131 @@
+// Pushes an image held in a content store to one or more names: for each target repository, its blobs
+// (config and layers) go first, a few at a time, each skipped, mounted or uploaded (`blob-upload.ts`);
+// the manifest goes last, so a registry never holds a manifest whose blobs are missing. The first failure
+// stops everything still to come: a refused login pushes nothing further.
+import type { ContentProvider, ContentStore } from "../content/content-store.js";
+import type { Reference } from "../oci/reference.js";
+import type { Descriptor } from "../oci/types.js";
+import type { Digest } from "../util/digest.js";
+import { canceledError } from "../util/errors.js";
+import { Limiter } from "../util/limiter.js";
+import { pushBlob, type BlobOutcome } from "./blob-upload.js";
+import { discard } from "./http-retry.js";
+import type { RegistryClient } from "./registry-client.js";
+import { registryErrorFromResponse } from "./registry-error.js";
+
+/** containerd's label naming the repositories of a registry a blob is known to be in (comma separated). */
+export const DISTRIBUTION_SOURCE_LABEL = "containerd.io/distribution.source.";
+
+export type PushProgress =
+  | { kind: "blob"; digest: Digest; outcome: BlobOutcome; target: string }
+  | { kind: "manifest"; target: string };
+
+export interface PushImageOptions {
+  /** Where to push; each name's tag is set, or with `byDigest` only the digest is pushed. */
+  names: readonly Reference[];
+  manifest: Descriptor;
+  config: Descriptor;
+  layers: readonly Descriptor[];
+  /** Holds every blob; with `update`, pushed blobs get distribution-source labels for later mounts. */
+  contentStore: ContentProvider & Partial<Pick<ContentStore, "update">>;
+  /** Push the manifest by digest only (`push-by-digest`): no tag is set. */
+  byDigest?: boolean;
+  /** Parallel blob pushes; default 3. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  /** Called as each blob and manifest lands; must return quickly. */
+  onProgress?: (e: PushProgress) => void;
+}
+
+export interface PushResult {
+  /** Blob counts over all target repositories. */
+  uploaded: number;
+  mounted: number;
+  existed: number;
+}
+
+/**
+ * Pushes the image to every name. Errors: RegistryError naming the blob or manifest and the repository
+ * (FailedPrecondition for 401/403, with a login hint naming the registry); Canceled on abort. On the first
+ * error, blob pushes not yet started are not started and no manifest is pushed.
+ */
+export async function pushImage(client: RegistryClient, opts: PushImageOptions): Promise<PushResult> {
+  const result: PushResult = { uploaded: 0, mounted: 0, existed: 0 };
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const pushed: Reference[] = [];
+    for (const target of repositories(opts.names)) {
+      const sameRegistry = pushed.filter((p) => p.registry === target.registry).map((p) => p.repository);
+      await pushBlobs(client, target, opts, sameRegistry, result, stop);
+      for (const name of opts.names.filter((n) => n.name === target.name)) {
+        await pushManifest(client, name, opts, stop.signal);
+      }
+      pushed.push(target);
+    }
+    return result;
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/** One name per distinct repository, in the order given. */
+function repositories(names: readonly Reference[]): Reference[] {
+  const seen = new Map<string, Reference>();
+  for (const n of names) if (!seen.has(n.name)) seen.set(n.name, n);
+  return [...seen.values()];
+}
+
+async function pushBlobs(client: RegistryClient, target: Reference, opts: PushImageOptions, alsoIn: string[],
+  result: PushResult, stop: AbortController): Promise<void> {
+  const limiter = new Limiter(opts.concurrency ?? 3);
+  const blobs = [opts.config, ...opts.layers];
+  const unique = blobs.filter((b, i) => blobs.findIndex((o) => o.digest === b.digest) === i);
+  const runs = unique.map((blob) => limiter.run(async () => {
+    if (stop.signal.aborted) throw canceledError(stop.signal);
+    const mountFrom = [...alsoIn, ...(await knownSources(opts.contentStore, blob.digest, target.registry))];
+    const outcome = await pushBlob({ client, target, blob, contentStore: opts.contentStore, mountFrom, signal: stop.signal });
+    result[outcome === "exists" ? "existed" : outcome]++;
+    opts.onProgress?.({ kind: "blob", digest: blob.digest, outcome, target: target.name });
+    await noteSource(opts.contentStore, blob.digest, target);
+  }, stop.signal).catch((err: unknown) => {
+    stop.abort(err);
+    throw err;
+  }));
+  const settled = await Promise.allSettled(runs);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  // The first failure is the cause; the others were only stopped by it.
+  if (failed) throw stop.signal.reason instanceof Error ? stop.signal.reason : failed.reason;
+}
+
+async function pushManifest(client: RegistryClient, name: Reference, opts: PushImageOptions, signal: AbortSignal): Promise<void> {
+  const object = opts.byDigest || !name.tag ? opts.manifest.digest : name.tag;
+  const action = `push manifest ${opts.manifest.digest} to ${name.name}${object.startsWith("sha256:") ? "@" : ":"}${object}`;
+  const body = await opts.contentStore.readBlob(opts.manifest.digest);
+  const res = await client.request({
+    ref: name, path: `manifests/${object}`, method: "PUT", actions: ["push", "pull"], action, signal,
+    headers: { "Content-Type": opts.manifest.mediaType, "Content-Length": String(body.length) },
+    body: () => new Uint8Array(body),
+  });
+  if (!res.ok) throw await registryErrorFromResponse(res, action, name.registry);
+  await discard(res);
+  opts.onProgress?.({ kind: "manifest", target: name.toString() });
+}
+
+async function knownSources(store: PushImageOptions["contentStore"], digest: Digest, registry: string): Promise<string[]> {
+  try {
+    const info = await store.info(digest);
+    return (info.labels?.[DISTRIBUTION_SOURCE_LABEL + registry] ?? "").split(",").filter(Boolean);
+  } catch {
+    return []; // only a hint: a push works without it
+  }
+}
+
+/** Records that `target` now holds the blob, so a push to another repository can mount it. */
+async function noteSource(store: PushImageOptions["contentStore"], digest: Digest, target: Reference): Promise<void> {
+  if (!store.update) return;
+  const known = await knownSources(store, digest, target.registry);
+  if (known.includes(target.repository)) return;
+  await store.update(digest, { [DISTRIBUTION_SOURCE_LABEL + target.registry]: [...known, target.repository].join(",") });
+}
