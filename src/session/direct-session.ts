@@ -1,11 +1,11 @@
 // The embedded mode's session: the client's directories and secrets are on this host, so "transfer" is a
 // filtered copy and secrets are read straight from their files or environment variables.
-import { randomBytes } from "node:crypto";
-import { readFile, rm, readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { GantryError, errnoOf } from "../util/errors.js";
 import type { BuildSession, LocalSyncOptions, LocalSyncStats } from "./build-session.js";
-import { copyLocalTree } from "./local-tree-copy.js";
+import { syncLocalTree } from "./local-tree-sync.js";
 
 export type DirectSecret = { file: string } | { env: string };
 
@@ -18,7 +18,8 @@ export function createDirectSession(opts: DirectSessionOptions): BuildSession {
   const id = randomBytes(13).toString("hex").slice(0, 25);
   return {
     id,
-    sharedKey: "",
+    // The same directories next time are "the same context": the engine may sync into its earlier copy.
+    sharedKey: createHash("sha256").update(JSON.stringify(Object.entries(opts.locals).map(([n, d]) => [n, resolve(d)]).sort())).digest("hex"),
     async syncLocal(name: string, dest: string, o: LocalSyncOptions): Promise<LocalSyncStats> {
       const src = opts.locals[name];
       if (!src) {
@@ -30,9 +31,7 @@ export function createDirectSession(opts: DirectSessionOptions): BuildSession {
         if (errnoOf(err) === "ENOENT") throw new GantryError("NotFound", `--local ${name}=${src}: no such directory.`, { cause: err });
         throw err;
       }
-      // Start from empty so the copy is exact; incremental transfer is the daemon session's job.
-      for (const n of await readdir(dest).catch(() => [] as string[])) await rm(join(dest, n), { recursive: true, force: true });
-      return copyLocalTree(src, dest, o);
+      return syncLocalTree(src, dest, o);
     },
     async getSecret(secretId: string): Promise<Uint8Array> {
       const s = opts.secrets[secretId];

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { copyLocalTree } from "./local-tree-copy.js";
+import { copyLocalTree } from "./testing/local-tree-copy.js";
 import { syncLocalTree } from "./local-tree-sync.js";
 import type { LocalSyncOptions } from "./build-session.js";
 

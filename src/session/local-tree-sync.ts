@@ -1,4 +1,4 @@
-// Incremental version of local-tree-copy.ts: makes `dest` (which may hold an earlier copy) an exact copy of
+// Incremental filtered copy of a client directory: makes `dest` (which may hold an earlier copy) an exact copy of
 // `src` under the same filtering rules, touching only what differs. An entry is unchanged when its type,
 // size, mode and modification time (rounded to the millisecond, as a copy sets it) match, as fsutil decides; owners are 0:0 as in a
 // full copy. Nothing unchanged is written, so a dest on an overlay snapshot gets an empty upper layer when

@@ -1,12 +1,13 @@
+// Test oracle: the plain (non-incremental) filtered copy that local-tree-sync.ts must match exactly.
 // Copies a client directory into an engine-owned one with fsutil's filtering rules: include patterns
 // (and follow paths) select, exclude patterns (with `!` exceptions) drop, parent directories of selected
 // entries come along, owners become 0:0 as upstream's transfer gives them, modes, times and hard links stay.
 import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, realpath, symlink, link, utimes, constants } from "node:fs/promises";
 import { join, posix, relative } from "node:path";
 import type { Stats } from "node:fs";
-import { createPatternMatcher, type MatchInfo, type PatternMatcher } from "../util/pattern-matcher.js";
-import { throwIfAborted } from "../util/errors.js";
-import type { LocalSyncOptions, LocalSyncStats } from "./build-session.js";
+import { createPatternMatcher, type MatchInfo, type PatternMatcher } from "../../util/pattern-matcher.js";
+import { throwIfAborted } from "../../util/errors.js";
+import type { LocalSyncOptions, LocalSyncStats } from "../build-session.js";
 
 interface Walk {
   src: string;
