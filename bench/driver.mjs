@@ -157,7 +157,9 @@ async function main() {
   const date = new Date().toISOString();
   const all = await detectBuilders(opts.builders, tmp);
   const builders = all.filter((b) => b.ok);
-  if (!builders.some((b) => b.name === "gantry")) process.stdout.write("warning: Gantry itself is not available; ratios will be empty\n");
+  if (opts.builders.includes("gantry") && !builders.some((b) => b.name === "gantry")) {
+    process.stdout.write("warning: Gantry itself is not available; ratios will be empty\n");
+  }
   const chosen = SCENARIOS.filter((s) => opts.scenarios.length === 0 || opts.scenarios.includes(s.name));
   const rows = [];
   let exp;

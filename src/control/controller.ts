@@ -15,7 +15,7 @@ import { GantryError } from "../util/errors.js";
 import type { ProgressSink } from "../util/progress-event.js";
 import { createExporters, resolveExports, runExports } from "./exporters.js";
 import { defaultRoot, lockStateDir, resetTransientState } from "./state-dir.js";
-import { openWorker, type Worker, type WorkerResults } from "./worker.js";
+import { openWorker, parallelismOf, type Worker, type WorkerResults } from "./worker.js";
 import type { GcOptions } from "./cache-admin.js";
 import type { PruneOptions, UsageInfo } from "../cache/cache-pruner.js";
 import type { Exporter } from "../exporter/exporter.js";
@@ -50,11 +50,11 @@ export class Controller {
   readonly #unlock: () => Promise<void>;
   readonly #frontends = new Map<string, Frontend>([["dockerfile.v0", createDockerfileFrontend()]]);
 
-  constructor(parts: { worker: Worker; unlock: () => Promise<void> }) {
+  constructor(parts: { worker: Worker; parallelism: number; unlock: () => Promise<void> }) {
     this.#worker = parts.worker;
     this.#unlock = parts.unlock;
     this.#results = parts.worker.results;
-    this.#solver = createSolver({ resolveOp: createLlbOpResolver(parts.worker.deps), results: this.#results });
+    this.#solver = createSolver({ resolveOp: createLlbOpResolver(parts.worker.deps), results: this.#results, parallelism: parts.parallelism });
     this.#exporters = createExporters(parts.worker.deps.content, parts.worker.deps.registry);
   }
 
@@ -135,7 +135,7 @@ export async function openController(opts: ControllerOptions = {}): Promise<Cont
   try {
     await resetTransientState(root, join(root, "executor", "runc"));
     const worker = await openWorker({ root, insecureRegistries: opts.insecureRegistries, maxParallelism: opts.maxParallelism, gc: opts.gc });
-    return new Controller({ worker, unlock });
+    return new Controller({ worker, parallelism: parallelismOf(opts), unlock });
   } catch (err) {
     await unlock();
     throw err;

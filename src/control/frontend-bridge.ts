@@ -36,6 +36,7 @@ export class EngineBridge implements FrontendBridge {
   readonly #refs = new Map<string, WorkerRef>();
   #warnDigest: string;
   #firstSolve = true;
+  readonly #resolved = new Map<string, Promise<ResolvedImageConfig>>();
 
   constructor(opts: BridgeOptions) {
     this.#o = opts;
@@ -98,14 +99,26 @@ export class EngineBridge implements FrontendBridge {
     return this.#withRoot(ref, async (dir) => statOf(path, await resolveInRoot(dir, path, { followFinal: false })));
   }
 
-  async resolveImageConfig(ref: string, opts: { platform?: Platform; signal?: AbortSignal }): Promise<ResolvedImageConfig> {
+  resolveImageConfig(ref: string, opts: { platform?: Platform; signal?: AbortSignal }): Promise<ResolvedImageConfig> {
     const platform = opts.platform ?? this.#o.build.platform;
+    const key = `${ref} ${formatPlatform(platform)}`;
+    // Stages FROM the same image ask once, and show one "load metadata" step, as upstream does.
+    let p = this.#resolved.get(key);
+    if (!p) {
+      p = this.#resolve(ref, platform, opts.signal);
+      this.#resolved.set(key, p);
+      p.catch(() => this.#resolved.delete(key));
+    }
+    return p;
+  }
+
+  async #resolve(ref: string, platform: Platform, signal?: AbortSignal): Promise<ResolvedImageConfig> {
     const digest = sha256(`resolve ${ref} ${formatPlatform(platform)}`);
     const name = `[internal] load metadata for ${ref}`;
     const started = new Date();
     this.#o.progress({ type: "vertex", digest, inputs: [], name, started });
     try {
-      const img = await this.#o.deps.resolver.resolve(ref, { platform, signal: opts.signal ?? this.#o.signal });
+      const img = await this.#o.deps.resolver.resolve(ref, { platform, signal: signal ?? this.#o.signal });
       this.#o.progress({ type: "vertex", digest, inputs: [], name, started, completed: new Date() });
       return { ref: img.name, digest: img.digest, config: img.raw.config };
     } catch (err) {

@@ -26,7 +26,7 @@ export interface WorkerOptions {
   root: string;
   /** Registries reached over plain http besides loopback ones. */
   insecureRegistries?: string[];
-  /** Concurrent containers; default the CPU count. */
+  /** Concurrent containers and ops (buildkitd's max-parallelism); default four per CPU. */
   maxParallelism?: number;
   /** Force a snapshotter; default overlay when the kernel has it and we are root. */
   snapshotter?: "overlay" | "copy";
@@ -57,6 +57,14 @@ function overlayAvailable(): boolean {
   }
 }
 
+/**
+ * Build steps mostly wait (on a sleeping or I/O-bound container, a download), so one per CPU leaves cores
+ * idle and runs independent stages in waves; upstream sets no limit unless max-parallelism is configured.
+ */
+export function parallelismOf(opts: Pick<WorkerOptions, "maxParallelism">): number {
+  return opts.maxParallelism ?? 4 * cpus().length;
+}
+
 export async function openWorker(opts: WorkerOptions): Promise<Worker> {
   const kind = opts.snapshotter ?? (process.env.GANTRY_SNAPSHOTTER as "overlay" | "copy" | undefined) ?? (overlayAvailable() ? "overlay" : "copy");
   const tmpDir = join(opts.root, "tmp");
@@ -81,7 +89,7 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
   const imageLayers = new ImageLayerCache({ refs, content, kind, tmpDir });
   const deps: OpDeps = {
     refs, content, registry, resolver, executor, imageLayers, snapshotterKind: kind, tmpDir, cacheMountDir,
-    execLimiter: new Limiter(opts.maxParallelism ?? cpus().length),
+    execLimiter: new Limiter(parallelismOf(opts)),
   };
   const storage = new SqliteResultStorage<WorkerRef>(cache.results, { refOf: (r) => r.ref, wrap: (ref) => new WorkerRef(ref) });
   const results: WorkerResults = {
