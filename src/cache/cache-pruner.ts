@@ -6,21 +6,10 @@ import { throwIfAborted } from "../util/errors.js";
 import type { RefRow } from "./metadata-db.js";
 import type { RefAdmin } from "./ref-manager.js";
 import { parseUsageFilters } from "./usage-filter.js";
+import type { UsageRecord } from "../util/usage-record.js";
 
-/** One record as `du` and `prune` report it (the Control API's UsageRecord). */
-export interface UsageInfo {
-  id: string;
-  mutable: boolean;
-  inUse: boolean;
-  size: number;
-  parents: string[];
-  createdAt: Date;
-  lastUsedAt?: Date;
-  usageCount: number;
-  description: string;
-  recordType: string;
-  shared: boolean;
-}
+/** One record as `du` and `prune` report it. */
+export type UsageInfo = UsageRecord;
 
 export interface PruneOptions {
   /** Also remove internal and frontend records. */

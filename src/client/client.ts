@@ -1,5 +1,6 @@
 // Gantry's client library: one interface whether the engine runs in this process or behind gantryd.
 import type { ProgressSink } from "../util/progress-event.js";
+import type { UsageRecord } from "../util/usage-record.js";
 
 export interface ExportEntry {
   type: string;
@@ -29,19 +30,7 @@ export interface SolveResult {
   exporterResponse: Record<string, string>;
 }
 
-export interface UsageRecord {
-  id: string;
-  mutable: boolean;
-  inUse: boolean;
-  size: number;
-  parents: string[];
-  createdAt: Date;
-  lastUsedAt?: Date;
-  usageCount: number;
-  description: string;
-  recordType: string;
-  shared: boolean;
-}
+export type { UsageRecord };
 
 export interface PruneOptions {
   all?: boolean;
