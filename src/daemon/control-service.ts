@@ -65,10 +65,14 @@ export function createControlService(ctl: Controller, sessions: SessionLookup, s
       const feed = hub.open(req.Ref);
       try {
         const session = await sessions.get(req.Session, { timeoutMs: 5000, signal: ctx.signal });
+        // A client that goes away cancels its build, whether its Solve call or its session ends first.
+        const lost = new AbortController();
+        void session.closed.then(() => lost.abort(new GantryError("Canceled", "The client's session ended.")));
+        const signal = AbortSignal.any([ctx.signal, lost.signal]);
         const exports = await prepareSessionExports(exportsOf(req), scratchDir, session);
         try {
-          const res = await ctl.solve(controlRequest(req, exports.entries, session, builds), { signal: ctx.signal, progress: feed.sink });
-          await exports.deliver(ctx.signal);
+          const res = await ctl.solve(controlRequest(req, exports.entries, session, builds), { signal, progress: feed.sink });
+          await exports.deliver(signal);
           return create(SolveResponseSchema, { ExporterResponse: res.exporterResponse });
         } finally {
           await exports.cleanup();
