@@ -55,7 +55,7 @@ export class Controller {
     this.#unlock = parts.unlock;
     this.#results = parts.worker.results;
     this.#solver = createSolver({ resolveOp: createLlbOpResolver(parts.worker.deps), results: this.#results, parallelism: parts.parallelism });
-    this.#exporters = createExporters(parts.worker.deps.content, parts.worker.deps.registry);
+    this.#exporters = createExporters(parts.worker.deps.content, parts.worker.deps.registry, parts.worker.layerMemoDir);
   }
 
   async solve(req: ControlSolveRequest, opts: { signal?: AbortSignal; progress: ProgressSink }): Promise<{ exporterResponse: Record<string, string> }> {

@@ -19,8 +19,8 @@ import { GantryError, messageOf } from "../util/errors.js";
 export const IMAGE_CONFIG_ATTR = "containerimage.config";
 
 /** The exporters by type; `registry` (the client for pushes) should be the worker's, sharing its auth state. */
-export function createExporters(store: ContentStore, registry?: RegistryClient): Map<string, Exporter> {
-  const layerBlobs = new LayerBlobCache(store);
+export function createExporters(store: ContentStore, registry?: RegistryClient, layerMemoDir?: string): Map<string, Exporter> {
+  const layerBlobs = new LayerBlobCache(store, { memoDir: layerMemoDir });
   const image = createImageExporter({ store, layerBlobs, registry });
   return new Map<string, Exporter>([
     ["local", createLocalExporter()],

@@ -45,6 +45,8 @@ export interface Worker {
   results: WorkerResults;
   /** du, prune and GC. */
   cache: CacheAdmin;
+  /** Where exporters remember the blob of each committed layer across processes. */
+  layerMemoDir: string;
   /** Runs pending GC, then closes the database and the snapshotter. */
   close(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
     kind,
     results,
     cache: admin,
+    layerMemoDir: join(opts.root, "content", "layer-memo"),
     async close() {
       await admin.close();
       await imageLayers.close();

@@ -67,3 +67,27 @@ test("a failing layer rejects with an error naming it", async () => {
   const cache = new LayerBlobCache(store);
   await assert.rejects(cache.blobs([{ path: join(root, "missing") }], { compression: "gzip" }), /missing/);
 });
+
+test("a memo dir lets a new cache reuse blobs made by an earlier one, and not for a changed directory", async () => {
+  const memoDir = join(root, "memo");
+  const layer = join(root, "memo-layer");
+  await mkdir(layer);
+  await writeFile(join(layer, "f"), "one");
+  const first = await new LayerBlobCache(store, { memoDir }).blobs([{ path: layer }], { compression: "gzip" });
+  let ingests = 0;
+  const counting = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === "ingest") ingests++;
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  const second = await new LayerBlobCache(counting, { memoDir }).blobs([{ path: layer }], { compression: "gzip" });
+  assert.deepEqual(second, first);
+  assert.equal(ingests, 0, "the remembered blob is reused without tarring again");
+  // A directory that changed (new ctime) is not served from the memo.
+  await writeFile(join(layer, "g"), "two");
+  const third = await new LayerBlobCache(counting, { memoDir }).blobs([{ path: layer }], { compression: "gzip" });
+  assert.notEqual(third[0].diffId, first[0].diffId);
+  assert.equal(ingests, 1);
+});

@@ -2,7 +2,11 @@
 // ingested in one streaming pass that hashes both sides (the tar's diffID and the blob's digest). Results
 // are remembered per (layer directory, compression settings), so exporting the same result again, or a
 // result that shares lower layers, costs one `info` call per layer.
+import { createHash } from "node:crypto";
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
 import { compressStream } from "../oci/compress.js";
+import { atomicWrite } from "../util/atomic-write.js";
 import { writeLayerTar } from "../oci/layer-writer.js";
 import type { LayerCompression } from "../oci/media-types.js";
 import type { ContentStore } from "../content/content-store.js";
@@ -41,16 +45,22 @@ export interface LayerBlobOptions {
 
 const DEFAULT_PARALLEL = 3;
 
-/** Makes layer blobs and remembers them for the life of the process (one instance per content store). */
+/**
+ * Makes layer blobs and remembers them (one instance per content store): in memory, and with `memoDir` on
+ * disk too, so a later process exporting the same committed layer reuses its blob instead of re-tarring and
+ * re-compressing it.
+ */
 export class LayerBlobCache {
   readonly #store: ContentStore;
   readonly #done = new Map<string, LayerBlob>();
   readonly #inflight = new FlightGroup<string, LayerBlob>();
   readonly #limiter: Limiter;
+  readonly #memoDir?: string;
 
-  constructor(store: ContentStore, opts: { parallel?: number } = {}) {
+  constructor(store: ContentStore, opts: { parallel?: number; memoDir?: string } = {}) {
     this.#store = store;
     this.#limiter = new Limiter(opts.parallel ?? DEFAULT_PARALLEL);
+    this.#memoDir = opts.memoDir;
   }
 
   /**
@@ -72,10 +82,29 @@ export class LayerBlobCache {
     const known = this.#done.get(key);
     if (known !== undefined && (await this.#stillStored(known.digest))) return known;
     return this.#inflight.do(key, async () => {
+      const memo = await this.#memoPath(path, key);
+      const remembered = memo ? await readMemo(memo) : undefined;
+      if (remembered && (await this.#stillStored(remembered.digest))) {
+        this.#done.set(key, remembered);
+        return remembered;
+      }
       const blob = await this.#limiter.run(() => this.#make(path, opts), opts.signal);
       this.#done.set(key, blob);
+      if (memo) await atomicWrite(memo, JSON.stringify(blob));
       return blob;
     });
+  }
+
+  /**
+   * Where the blob of this layer directory is remembered. A committed layer never changes, but a removed
+   * snapshot's path may be reused for another: the directory's inode and change time tell them apart.
+   */
+  async #memoPath(path: string, key: string): Promise<string | undefined> {
+    if (!this.#memoDir) return undefined;
+    const st = await stat(path);
+    await mkdir(this.#memoDir, { recursive: true });
+    const id = createHash("sha256").update(`${key}\0${st.dev}:${st.ino}:${st.ctimeMs}`).digest("hex");
+    return join(this.#memoDir, `${id}.json`);
   }
 
   async #stillStored(digest: Digest): Promise<boolean> {
@@ -105,5 +134,13 @@ export class LayerBlobCache {
     };
     await this.#store.update(blob.digest, { [LABEL_UNCOMPRESSED]: blob.diffId });
     return blob;
+  }
+}
+
+async function readMemo(path: string): Promise<LayerBlob | undefined> {
+  try {
+    return JSON.parse(await readFile(path, "utf8")) as LayerBlob;
+  } catch {
+    return undefined; // absent or unreadable: the blob is simply made again
   }
 }
