@@ -59,7 +59,7 @@ export class Controller {
   }
 
   async solve(req: ControlSolveRequest, opts: { signal?: AbortSignal; progress: ProgressSink }): Promise<{ exporterResponse: Record<string, string> }> {
-    const exports = await resolveExports(this.#exporters, req.exports);
+    const exports = await resolveExports(this.#exporters, withBuildArgDefaults(req.exports, req.frontendAttrs));
     const platform = hostPlatform();
     const build = { session: req.session, platform, entitlements: new Set(req.entitlements ?? []) };
     const bridge = new EngineBridge({ solver: this.#solver, deps: this.#worker.deps, build, progress: opts.progress, noCache: req.noCache, signal: opts.signal });
@@ -124,6 +124,16 @@ export class Controller {
     await this.#worker.close();
     await this.#unlock();
   }
+}
+
+/**
+ * Upstream copies `build-arg:SOURCE_DATE_EPOCH` into every exporter's `source-date-epoch` that does not set
+ * one, so `--opt build-arg:SOURCE_DATE_EPOCH=0` alone makes reproducible image metadata.
+ */
+function withBuildArgDefaults(exports: ControlSolveRequest["exports"], attrs: Record<string, string>): ControlSolveRequest["exports"] {
+  const epoch = attrs["build-arg:SOURCE_DATE_EPOCH"];
+  if (epoch === undefined) return exports;
+  return exports.map((e) => ("source-date-epoch" in e.attrs ? e : { ...e, attrs: { ...e.attrs, "source-date-epoch": epoch } }));
 }
 
 /** Opens the engine on a state directory (locked for this process until `close`). */
