@@ -8,6 +8,7 @@ import { join, posix } from "node:path";
 import type { Stats } from "node:fs";
 import { GantryError, errnoOf } from "../util/errors.js";
 import { Limiter } from "../util/limiter.js";
+import { matchGlob } from "../util/pattern-matcher.js";
 
 export interface ChecksumOptions {
   /** Follow a symlink named by `path` itself (COPY of a symlink copies its target). */
@@ -177,36 +178,16 @@ async function expandWildcard(root: string, pattern: string): Promise<string[]> 
         next.push(posix.join(p, part));
         continue;
       }
-      const re = globToRegExp(part);
       let names: string[] = [];
       try {
         names = (await readdir(join(root, p))).sort();
       } catch (err) {
         if (errnoOf(err) !== "ENOENT" && errnoOf(err) !== "ENOTDIR") throw err;
       }
-      for (const n of names) if (re.test(n)) next.push(posix.join(p, n));
+      for (const n of names) if (matchGlob(part, n)) next.push(posix.join(p, n));
     }
     paths = next;
   }
   const exists = await Promise.all(paths.map((p) => lstat(join(root, p)).then(() => true, () => false)));
   return paths.filter((_, i) => exists[i]);
-}
-
-function globToRegExp(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else if (c === "\\" && i + 1 < glob.length) re += `\\${glob[++i]}`;
-    else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
 }

@@ -11,7 +11,7 @@ import type { CacheMap, Op, OpContext } from "../solver/types.js";
 import { sha256 } from "../util/digest.js";
 import { GantryError } from "../util/errors.js";
 import type { OpDeps } from "./op-deps.js";
-import { withMounted } from "./with-mounted.js";
+import { fillSnapshot } from "./with-mounted.js";
 import { WorkerRef } from "./worker-ref.js";
 
 const run = promisify(execFile);
@@ -74,14 +74,12 @@ export function createGitSourceOp(src: SourceOp, deps: OpDeps): Op<WorkerRef> {
         ctx.progress.statusDone(`fetching ${remote}`);
         if (!keepGitDir) await rm(join(work, ".git"), { recursive: true, force: true });
         const from = subdir ? join(work, subdir) : work;
-        const mutable = await deps.refs.newMutable(null, { signal: ctx.signal });
-        try {
-          await withMounted(mutable, deps.tmpDir, (dir) => cp(from, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true }));
-        } catch (err) {
-          await mutable.release();
-          throw err;
-        }
-        return [new WorkerRef(await mutable.commit())];
+        const filled = await fillSnapshot(deps.refs, deps.tmpDir, {
+          parent: null,
+          signal: ctx.signal,
+          fill: (dir) => cp(from, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true }),
+        });
+        return [new WorkerRef(filled.ref)];
       } finally {
         await rm(work, { recursive: true, force: true });
       }

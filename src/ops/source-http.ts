@@ -12,7 +12,7 @@ import type { CacheMap, Op, OpContext } from "../solver/types.js";
 import { DigestHasher, sha256, type Digest } from "../util/digest.js";
 import { GantryError, messageOf } from "../util/errors.js";
 import type { OpDeps } from "./op-deps.js";
-import { withMounted } from "./with-mounted.js";
+import { fillSnapshot } from "./with-mounted.js";
 import { WorkerRef } from "./worker-ref.js";
 
 interface Download {
@@ -59,20 +59,18 @@ export function createHttpSourceOp(src: SourceOp, deps: OpDeps): Op<WorkerRef> {
         if (checksum && d.digest !== checksum) {
           throw new GantryError("FailedPrecondition", `digest mismatch for ${url.href}: expected ${checksum}, got ${d.digest}`);
         }
-        const mutable = await deps.refs.newMutable(null, { signal: ctx.signal });
-        try {
-          await withMounted(mutable, deps.tmpDir, async (dir) => {
+        const { ref } = await fillSnapshot(deps.refs, deps.tmpDir, {
+          parent: null,
+          signal: ctx.signal,
+          fill: async (dir) => {
             const target = join(dir, filename);
             await copyFile(d.path, target);
             await chown(target, uid, gid);
             await chmod(target, perm);
             if (d.lastModified) await utimes(target, d.lastModified, d.lastModified);
-          });
-        } catch (err) {
-          await mutable.release();
-          throw err;
-        }
-        return [new WorkerRef(await mutable.commit())];
+          },
+        });
+        return [new WorkerRef(ref)];
       } finally {
         await rm(posix.dirname(d.path), { recursive: true, force: true });
       }

@@ -13,7 +13,7 @@ import type { CacheMap, Op, OpContext } from "../solver/types.js";
 import { GantryError } from "../util/errors.js";
 import type { BuildContext } from "./build-context.js";
 import type { OpDeps } from "./op-deps.js";
-import { withMounted } from "./with-mounted.js";
+import { fillSnapshot } from "./with-mounted.js";
 import { WorkerRef } from "./worker-ref.js";
 
 function patternsAttr(src: SourceOp, key: string): string[] | undefined {
@@ -70,16 +70,17 @@ function headPin(name: string, hint: string, sessionKey: string): string {
   return `local:${sha256(`${name}:${hint}:${sessionKey}`)}`;
 }
 
+/** Syncs the client's directory into a new snapshot on `parent` and commits it as a `source.local` record. */
+async function syncOnto(deps: OpDeps, parent: ImmutableRef | null, description: string, sync: Sync, ctx: OpContext): Promise<{ ref: ImmutableRef; stats: LocalSyncStats }> {
+  const { ref, value } = await fillSnapshot(deps.refs, deps.tmpDir, {
+    parent, signal: ctx.signal, commit: { recordType: "source.local", description }, fill: (dir) => sync(dir, ctx.signal),
+  });
+  return { ref, stats: value };
+}
+
 async function freshCopy(deps: OpDeps, description: string, sync: Sync, ctx: OpContext): Promise<Synced> {
-  const mutable = await deps.refs.newMutable(null, { signal: ctx.signal });
-  let stats: LocalSyncStats;
-  try {
-    stats = await withMounted(mutable, deps.tmpDir, (dir) => sync(dir, ctx.signal));
-  } catch (err) {
-    await mutable.release();
-    throw err;
-  }
-  return { ref: await mutable.commit({ recordType: "source.local", description }), bytes: stats.bytes };
+  const { ref, stats } = await syncOnto(deps, null, description, sync, ctx);
+  return { ref, bytes: stats.bytes };
 }
 
 /**
@@ -92,15 +93,7 @@ async function syncIntoHead(deps: OpDeps, pin: string, description: string, sync
   const head = deps.refs.named(pin);
   try {
     const base = head && (await deps.refs.layers(head)).length < FLATTEN_AFTER ? head : null;
-    const mutable = await deps.refs.newMutable(base, { signal: ctx.signal });
-    let stats: LocalSyncStats;
-    try {
-      stats = await withMounted(mutable, deps.tmpDir, (dir) => sync(dir, ctx.signal));
-    } catch (err) {
-      await mutable.release();
-      throw err;
-    }
-    const next = await mutable.commit({ recordType: "source.local", description });
+    const { ref: next, stats } = await syncOnto(deps, base, description, sync, ctx);
     if (head && base === head && await hasEmptyTopLayer(deps, next)) {
       await next.release();
       return { ref: head.clone(), bytes: stats.bytes };

@@ -1,14 +1,15 @@
 // The sender's view of a directory: fsutil's filtered walk. Entries come depth-first, sorted by byte
 // order within each directory, each directory before its children. A directory that does not match
 // itself is still walked when something below may match, and is sent (before that child) only if it is.
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { readdir, readlink } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { join } from "node:path";
 import type { Stat } from "../gen/fsutil/types/stat_pb.js";
-import { errnoOf, throwIfAborted } from "../util/errors.js";
+import { throwIfAborted } from "../util/errors.js";
 import { createPatternMatcher, type MatchInfo, type PatternMatcher } from "../util/pattern-matcher.js";
 import { isDirGoMode, statFromFs } from "./fsutil-stat.js";
 import { resolveFollowPaths } from "./follow-paths.js";
+import { lstatIfExists } from "./lstat-if-exists.js";
 
 export interface WalkFilter {
   /** Only entries matching these (and the parents of matches) are sent. */
@@ -154,14 +155,6 @@ function recordInode(w: Walk, rel: string, st: BigIntStats): void {
   if (!w.inodes.has(key)) w.inodes.set(key, rel);
 }
 
-async function lstatIfExists(path: string): Promise<BigIntStats | undefined> {
-  try {
-    return await lstat(path, { bigint: true });
-  } catch (err) {
-    if (errnoOf(err) === "ENOENT") return undefined;
-    throw err;
-  }
-}
 
 /** Byte-wise order of the UTF-8 names, as Go sorts directory entries. */
 export function compareBytes(a: string, b: string): number {

@@ -6,7 +6,7 @@
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, realpath, rm, symlink, utimes, constants } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import type { Stats } from "node:fs";
-import { createPatternMatcher, type MatchInfo, type PatternMatcher } from "../util/pattern-matcher.js";
+import { createPatternMatcher, matchGlob, type MatchInfo, type PatternMatcher } from "../util/pattern-matcher.js";
 import { errnoOf, throwIfAborted } from "../util/errors.js";
 import { Limiter } from "../util/limiter.js";
 import type { LocalSyncOptions, LocalSyncStats } from "./build-session.js";
@@ -16,7 +16,7 @@ interface Sync {
   dest: string;
   include?: PatternMatcher;
   /** Include patterns split into components, to skip directories no pattern can reach. */
-  includeParts?: RegExp[][];
+  includeParts?: string[][];
   exclude?: PatternMatcher;
   /** The first dest path of each multiply-linked source inode (once it is in place), to recreate hard links. */
   inodes: Map<string, Promise<string>>;
@@ -93,40 +93,21 @@ async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, exc
 
 // Each include pattern as per-component matchers; `**` (or an exception, which can re-include anything)
 // becomes null: anything below may match.
-function includeParts(patterns: readonly string[]): RegExp[][] {
-  const out: RegExp[][] = [];
+function includeParts(patterns: readonly string[]): string[][] {
+  const out: string[][] = [];
   for (const raw of patterns) {
     const p = raw.trim().replace(/^\.?\/+/, "");
     if (p === "" || p.startsWith("!") || p.includes("**")) return [];
-    out.push(p.split("/").filter(Boolean).map(componentRegExp));
+    out.push(p.split("/").filter(Boolean));
   }
   return out;
-}
-
-function componentRegExp(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "\\" && i + 1 < glob.length) re += `\\${glob[++i]}`;
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
 }
 
 /** False when no include pattern can match anything below directory `rel` (so the walk skips it). */
 function mayMatchBelow(s: Sync, rel: string): boolean {
   if (!s.includeParts || s.includeParts.length === 0) return true;
   const dirs = rel.split("/");
-  return s.includeParts.some((parts) => parts.length > dirs.length && dirs.every((d, i) => parts[i].test(d)));
+  return s.includeParts.some((parts) => parts.length > dirs.length && dirs.every((d, i) => matchGlob(parts[i], d)));
 }
 
 async function ensureDir(s: Sync, rel: string, st: Stats): Promise<void> {

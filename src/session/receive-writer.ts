@@ -6,8 +6,8 @@ import type { BigIntStats } from "node:fs";
 import { join } from "node:path";
 import type { Stat } from "../gen/fsutil/types/stat_pb.js";
 import { DigestHasher, type Digest } from "../util/digest.js";
-import { errnoOf } from "../util/errors.js";
 import { chmodBitsFromGo, isDirGoMode, isRegularGoMode, isSymlinkGoMode } from "./fsutil-stat.js";
+import { lstatIfExists } from "./lstat-if-exists.js";
 
 export interface WriterOptions {
   /** Keep entries that are not in the listing. */
@@ -156,11 +156,3 @@ function timeOf(st: Stat): number {
   return Number(st.modTime) / 1e9;
 }
 
-async function lstatIfExists(path: string): Promise<BigIntStats | undefined> {
-  try {
-    return await lstat(path, { bigint: true });
-  } catch (err) {
-    if (errnoOf(err) === "ENOENT") return undefined;
-    throw err;
-  }
-}
