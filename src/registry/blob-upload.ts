@@ -1,6 +1,10 @@
 // One blob into one repository, the cheapest way the distribution spec allows: a HEAD finds it already
 // there; a cross-repository mount links it from another repository of the same registry; otherwise a
-// monolithic upload (POST for a session, then one PUT with the whole blob streamed from the content store).
+// monolithic upload (POST for a session, then one PUT with the whole blob streamed from the content store),
+// or, for blobs over the chunk size, a chunked one (PATCH per chunk, then an empty PUT with the digest), so a
+// failed request resends one chunk rather than the whole blob.
+import { createReadStream } from "node:fs";
+import { Readable } from "node:stream";
 import type { ContentProvider } from "../content/content-store.js";
 import type { Reference } from "../oci/reference.js";
 import type { Descriptor } from "../oci/types.js";
@@ -18,10 +22,13 @@ export interface BlobPushOptions {
   contentStore: ContentProvider;
   /** Repositories of the same registry that may hold the blob already (mount candidates), best first. */
   mountFrom?: readonly string[];
+  /** Blobs larger than this many bytes go up in chunks of this size; default 64 MiB; 0 = always monolithic. */
+  chunkSize?: number;
   signal?: AbortSignal;
 }
 
 const PUSH = ["push", "pull"];
+export const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
 
 /**
  * Makes `target` hold `blob`; returns how. Errors are RegistryErrors naming the blob and repository
@@ -41,7 +48,13 @@ export async function pushBlob(opts: BlobPushOptions): Promise<BlobOutcome> {
     break; // a 202 is a fresh upload session: use it rather than asking again
   }
   location ??= await uploadLocation(opts, await startUpload(opts, ""));
-  await putBlob(opts, location);
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (chunkSize > 0 && opts.blob.size > chunkSize) {
+    location = await patchChunks(opts, location, chunkSize);
+    await putBlob(opts, location, false);
+  } else {
+    await putBlob(opts, location, true);
+  }
   return "uploaded";
 }
 
@@ -80,14 +93,32 @@ async function uploadLocation(opts: BlobPushOptions, res: Response): Promise<str
   return new URL(location, opts.client.repositoryUrl(opts.target)).toString();
 }
 
-async function putBlob(opts: BlobPushOptions, location: string): Promise<void> {
+/** Sends each chunk with its Content-Range; returns the Location for the closing PUT. */
+async function patchChunks(opts: BlobPushOptions, location: string, chunkSize: number): Promise<string> {
+  const action = what(opts);
+  const file = opts.contentStore.path(opts.blob.digest);
+  for (let start = 0; start < opts.blob.size; start += chunkSize) {
+    const end = Math.min(start + chunkSize, opts.blob.size) - 1;
+    const res = await opts.client.request({
+      ref: opts.target, path: "", url: location, method: "PATCH", actions: PUSH, action, signal: opts.signal,
+      headers: { "Content-Type": "application/octet-stream", "Content-Range": `${start}-${end}`, "Content-Length": String(end - start + 1) },
+      body: () => Readable.toWeb(createReadStream(file, { start, end, signal: opts.signal })) as ReadableStream<Uint8Array>,
+    });
+    // The registry answers each chunk with where the next one goes.
+    location = await uploadLocation(opts, res);
+  }
+  return location;
+}
+
+/** Closes the upload with the digest, sending the whole blob (monolithic) or nothing (after chunks). */
+async function putBlob(opts: BlobPushOptions, location: string, withBody: boolean): Promise<void> {
   const url = new URL(location);
   url.searchParams.set("digest", opts.blob.digest);
   const action = what(opts);
   const res = await opts.client.request({
     ref: opts.target, path: "", url: url.toString(), method: "PUT", actions: PUSH, action, signal: opts.signal,
-    headers: { "Content-Type": "application/octet-stream", "Content-Length": String(opts.blob.size) },
-    body: () => lazyBlobStream(opts.contentStore, opts.blob, opts.signal),
+    headers: { "Content-Type": "application/octet-stream", "Content-Length": withBody ? String(opts.blob.size) : "0" },
+    body: withBody ? () => lazyBlobStream(opts.contentStore, opts.blob, opts.signal) : () => new Uint8Array(0),
   });
   if (res.status === 201 || res.ok) {
     await discard(res);

@@ -32,6 +32,8 @@ export interface PushImageOptions {
   byDigest?: boolean;
   /** Parallel blob pushes; default 3. */
   concurrency?: number;
+  /** Blobs over this size go up in chunks of it (see `pushBlob`). */
+  chunkSize?: number;
   signal?: AbortSignal;
   /** Called as each blob and manifest lands; must return quickly. */
   onProgress?: (e: PushProgress) => void;
@@ -85,7 +87,9 @@ async function pushBlobs(client: RegistryClient, target: Reference, opts: PushIm
   const runs = unique.map((blob) => limiter.run(async () => {
     if (stop.signal.aborted) throw canceledError(stop.signal);
     const mountFrom = [...alsoIn, ...(await knownSources(opts.contentStore, blob.digest, target.registry))];
-    const outcome = await pushBlob({ client, target, blob, contentStore: opts.contentStore, mountFrom, signal: stop.signal });
+    const outcome = await pushBlob({
+      client, target, blob, contentStore: opts.contentStore, mountFrom, chunkSize: opts.chunkSize, signal: stop.signal,
+    });
     result[outcome === "exists" ? "existed" : outcome]++;
     opts.onProgress?.({ kind: "blob", digest: blob.digest, outcome, target: target.name });
     await noteSource(opts.contentStore, blob.digest, target);

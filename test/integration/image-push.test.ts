@@ -101,6 +101,27 @@ test("zstd with oci-mediatypes=true pushes an OCI manifest with zstd layers", as
   assert.equal(inspect(ref).Digest, field(metadata, "containerimage.digest"));
 });
 
+test("uncompressed layers with Docker and with OCI media types", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  for (const [oci, manifestType, layerType] of [
+    [false, "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.image.rootfs.diff.tar"],
+    [true, "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.layer.v1.tar"],
+  ] as const) {
+    const ref = `localhost:5000/test/plain-${oci}-${RUN}:1`;
+    const { metadata } = await push(`type=image,name=${ref},push=true,compression=uncompressed,oci-mediatypes=${oci}`);
+    const raw = inspect(ref, true);
+    assert.equal(raw.mediaType, manifestType);
+    assert.deepEqual(raw.layers?.map((l) => l.mediaType), [layerType, layerType]);
+    assert.equal(inspect(ref).Digest, field(metadata, "containerimage.digest"));
+    // An uncompressed layer's digest is its diffID: the config's rootfs lists the same digests.
+    const config = JSON.parse(execFileSync("skopeo", ["inspect", "--tls-verify=false", "--config", `docker://${ref}`], { encoding: "utf8" })) as
+      { rootfs: { diff_ids: string[] } };
+    assert.deepEqual(config.rootfs.diff_ids, inspect(ref).Layers);
+    const copyDir = await mkdtemp(join(tmpdir(), "gantry-push-plain-"));
+    execFileSync("skopeo", ["copy", "--src-tls-verify=false", `docker://${ref}`, `oci:${copyDir}:x`], { stdio: "pipe" });
+  }
+});
+
 test("push-by-digest pushes the manifest without a tag", async (t) => {
   if (!requires(t, NEEDS)) return;
   const name = `localhost:5000/test/bydigest-${RUN}`;

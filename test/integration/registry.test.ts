@@ -1,7 +1,7 @@
 // The registry client against the real loopback registry (scripts/start-registry.sh): resolve and pull the
 // conformance base images into a temporary content store, and check what arrived byte for byte.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { openLocalContentStore } from "../../src/content/local-content-store.js";
 import { MediaType } from "../../src/oci/media-types.js";
+import { pushBlob } from "../../src/registry/blob-upload.js";
 import { pullImage } from "../../src/registry/image-puller.js";
 import { RegistryClient } from "../../src/registry/registry-client.js";
 import { RegistryError } from "../../src/registry/registry-error.js";
@@ -77,5 +78,33 @@ test("an unknown image on the real registry is NotFound with a clear message", a
       assert.ok(err.message.startsWith(`Cannot resolve image ${name}: not found`), err.message);
       return true;
     });
+  }
+});
+
+test("a blob over the chunk size goes up in PATCH chunks the registry reassembles", async (t) => {
+  if (!requires(t, { registry: true })) return;
+  const root = await mkdtemp(join(tmpdir(), "gantry-chunked-"));
+  try {
+    const store = await openLocalContentStore(root);
+    // 3.5 MiB of random bytes: four chunks of 1 MiB, the last one short.
+    const data = randomBytes(3.5 * 1024 * 1024);
+    const digest = await store.putBlob(data);
+    const methods: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      methods.push(init?.method ?? "GET");
+      return fetch(input, init);
+    };
+    const client = new RegistryClient({ fetch: counting });
+    const target = { registry: "localhost:5000", repository: `test/chunked-${process.pid}` };
+    const blob = { mediaType: "application/octet-stream", digest, size: data.length };
+    assert.equal(await pushBlob({ client, target, blob, contentStore: store, chunkSize: 1024 * 1024 }), "uploaded");
+    assert.equal(methods.filter((m) => m === "PATCH").length, 4, methods.join(" "));
+    const res = await fetch(`http://127.0.0.1:5000/v2/${target.repository}/blobs/${digest}`);
+    assert.equal(res.status, 200);
+    assert.equal(`sha256:${createHash("sha256").update(Buffer.from(await res.arrayBuffer())).digest("hex")}`, digest);
+    // Below the chunk size the same blob would be one PUT: and now it is simply found.
+    assert.equal(await pushBlob({ client, target, blob, contentStore: store }), "exists");
+  } finally {
+    await rm(root, { recursive: true, force: true });
   }
 });
