@@ -1,12 +1,14 @@
 // Named contexts (`--opt context:NAME=…`): replace a stage, an image or a COPY --from source with an
-// image (`docker-image://ref`) or another local directory (`local:name`).
+// image (`docker-image://ref`), another local directory (`local:name`), a git repository (`git://…`,
+// `https://….git#ref:subdir`, `git@host:repo`) or a file downloaded over http(s).
 
-import { image, local } from "../../../llb/state.js";
+import { http, image, local } from "../../../llb/state.js";
 import { normalizeImageRef } from "../../../llb/image-ref.js";
 import type { Platform } from "../../../oci/types.js";
 import { GantryError } from "../../../util/errors.js";
 import type { ImageConfigResolver, NamedContext, NamedContextResolver } from "./convert-options.js";
 import { parseImageConfig } from "./image-config.js";
+import { gitState, parseGitRef } from "./remote-sources.js";
 
 /** A resolver over the `context:` attrs; names are matched as given and, for images, normalised. */
 export function createNamedContextResolver(attrs: Readonly<Record<string, string>>, resolve: ImageConfigResolver,
@@ -40,7 +42,13 @@ async function namedContext(name: string, value: string, platform: Platform, res
     const localName = value.slice("local:".length);
     return { state: local(localName, { sharedKeyHint: localName, customName: `[context ${name}] load from client` }) };
   }
-  throw new GantryError("Unimplemented", `The named context ${name}=${value} is not supported: use docker-image:// or local:.`);
+  const gitRef = parseGitRef(value);
+  if (gitRef) return { state: gitState(gitRef, { checksum: "", customName: `[context ${name}] ${gitRef.remote}` }) };
+  if (value.startsWith("https://") || value.startsWith("http://")) {
+    return { state: http(value, { customName: `[context ${name}] ${value}` }) };
+  }
+  throw new GantryError("Unimplemented",
+    `The named context ${name}=${value} is not supported: use docker-image://, local:, a git URL or an http(s) URL.`);
 }
 
 function normalizedOrSelf(name: string): string {
