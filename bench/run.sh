@@ -23,6 +23,18 @@ for a in "$@"; do
   esac
 done
 
+# The builders compared against come from Debian too; as root, install the missing ones (the driver skips,
+# with the reason, any builder that still is not there). GANTRY_BENCH_NO_INSTALL=1 skips this.
+if [ "$(id -u)" = 0 ] && [ -z "${GANTRY_BENCH_NO_INSTALL:-}" ]; then
+  need=()
+  for p in docker.io buildah; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "Installing the builders to compare against: ${need[*]}" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
+      echo "Could not install ${need[*]}; the driver will skip what is missing." >&2
+  fi
+fi
+
 bash "$repo/scripts/start-registry.sh"
 
 if [ "$own" = 1 ]; then
