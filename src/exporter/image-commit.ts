@@ -33,6 +33,7 @@ export async function commitImage(deps: CommitDeps, attrs: ImageAttrs, source: E
   const blobs = await withStatus(opts.progress, "exporting layers", () => deps.layerBlobs.blobs(source.layers, {
     compression: attrs.compression,
     level: attrs.compressionLevel,
+    forceCompression: attrs.forceCompression,
     sourceDateEpoch: attrs.rewriteTimestamp ? epochSeconds : undefined,
     signal: opts.signal,
   }));

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { openLocalContentStore, type LocalContentStore } from "../content/local-content-store.js";
 import { sha256 } from "../util/digest.js";
 import { LABEL_UNCOMPRESSED } from "./keys.js";
+import { LayerOrigins } from "../snapshot/layer-origins.js";
 import { LayerBlobCache } from "./layer-blobs.js";
 
 let root: string;
@@ -90,4 +92,46 @@ test("a memo dir lets a new cache reuse blobs made by an earlier one, and not fo
   const third = await new LayerBlobCache(counting, { memoDir }).blobs([{ path: layer }], { compression: "gzip" });
   assert.notEqual(third[0].diffId, first[0].diffId);
   assert.equal(ingests, 1);
+});
+
+test("a layer unpacked from a pulled blob exports as that blob when the compression matches", async () => {
+  const memoDir = join(root, "origin-memo");
+  const layer = join(root, "pulled-layer");
+  await mkdir(layer);
+  await writeFile(join(layer, "f"), "from the base image");
+  // The "pulled" blob: any gzip blob in the store; its bytes need not be what tarring the dir would give.
+  const pulledTar = Buffer.alloc(2048);
+  const pulled = await store.putBlob(gzipSync(pulledTar));
+  const pulledSize = (await store.info(pulled)).size;
+  await new LayerOrigins(memoDir).record(layer, {
+    mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", digest: pulled, size: pulledSize, diffId: sha256(pulledTar),
+  });
+  const cache = new LayerBlobCache(store, { memoDir });
+  const [reused] = await cache.blobs([{ path: layer }], { compression: "gzip", level: 9 });
+  assert.deepEqual(reused, { digest: pulled, size: pulledSize, diffId: sha256(pulledTar), compression: "gzip", empty: false });
+  for (const opts of [{ forceCompression: true }, { sourceDateEpoch: 0 }]) {
+    const [made] = await cache.blobs([{ path: layer }], { compression: "gzip", ...opts });
+    assert.notEqual(made.digest, pulled, JSON.stringify(opts));
+    assert.equal(sha256(gunzipSync(await store.readBlob(made.digest))), made.diffId);
+  }
+  const [zstd] = await cache.blobs([{ path: layer }], { compression: "zstd" });
+  assert.notEqual(zstd.digest, pulled, "another compression converts");
+  // Once the pulled blob is gone (garbage-collected), the layer is tarred again.
+  await store.delete(pulled);
+  const [remade] = await new LayerBlobCache(store, { memoDir }).blobs([{ path: layer }], { compression: "gzip" });
+  assert.notEqual(remade.digest, pulled);
+});
+
+test("several layers made together read their xattrs in one batch and match layers made alone", async () => {
+  const dirs = ["x1", "x2", "x3"].map((n) => join(root, n));
+  for (const [i, d] of dirs.entries()) {
+    await mkdir(join(d, "sub"), { recursive: true });
+    await writeFile(join(d, "sub/f"), `layer ${i}`);
+  }
+  execFileSync("setfattr", ["-n", "user.k", "-v", "v", join(dirs[1], "sub/f")]);
+  const together = await new LayerBlobCache(store).blobs(dirs.map((path) => ({ path })), { compression: "gzip" });
+  const alone = [];
+  for (const path of dirs) alone.push(...(await new LayerBlobCache(store).blobs([{ path }], { compression: "gzip" })));
+  assert.deepEqual(together, alone);
+  assert.ok(gunzipSync(await store.readBlob(together[1].digest)).includes("SCHILY.xattr.user.k=v"));
 });

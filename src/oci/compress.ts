@@ -1,10 +1,14 @@
 // Layer compression as a streaming duplex: gzip through `pigz` when installed (parallel, off the event
 // loop), else zlib (which runs in the libuv pool); zstd through the `zstd` tool (Node 20 has none).
+// A gzip input of at most GZIP_IN_PROCESS_BYTES always goes through zlib in-process: starting pigz costs
+// more than compressing a small layer. The rule looks only at the input's size, so a layer's blob is the
+// same on every export with the same tools.
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { Duplex, PassThrough } from "node:stream";
 import { createGzip } from "node:zlib";
 import { GantryError } from "../util/errors.js";
+import { gzipBySize } from "./gzip-by-size.js";
 import { MediaType, type LayerCompression } from "./media-types.js";
 import { startTool } from "./run-tool.js";
 
@@ -17,6 +21,8 @@ export interface CompressOptions {
 }
 
 const DEFAULT_GZIP_LEVEL = 6;
+/** Uncompressed inputs up to this size are gzipped by zlib even when pigz is installed. */
+export const GZIP_IN_PROCESS_BYTES = 1024 * 1024;
 const DEFAULT_ZSTD_LEVEL = 3;
 const toolCache = new Map<string, boolean>();
 
@@ -68,8 +74,12 @@ export function compressStream(kind: LayerCompression, opts: CompressOptions = {
   switch (kind) {
     case "gzip": {
       const level = opts.level ?? DEFAULT_GZIP_LEVEL;
-      if (!opts.builtinGzip && hasTool("pigz")) return toolDuplex("pigz", ["-c", "-n", `-${level}`], opts.signal);
-      return createGzip({ level, chunkSize: 64 * 1024 });
+      const pigz = !opts.builtinGzip && hasTool("pigz");
+      return gzipBySize({
+        level,
+        smallBytes: GZIP_IN_PROCESS_BYTES,
+        large: () => (pigz ? toolDuplex("pigz", ["-c", "-n", `-${level}`], opts.signal) : createGzip({ level, chunkSize: 64 * 1024 })),
+      });
     }
     case "zstd": {
       const level = opts.level ?? DEFAULT_ZSTD_LEVEL;

@@ -9,13 +9,15 @@
 // The PAX headers are encoded here rather than by tar-stream: tar-stream writes PAX values as UTF-8
 // text, which would corrupt binary xattr values such as `security.capability`.
 import { createReadStream, type Stats } from "node:fs";
-import { lstat, readdir, readlink } from "node:fs/promises";
+import { readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { DigestHasher, type Digest } from "../util/digest.js";
+import type { Digest } from "../util/digest.js";
 import { canceledError, GantryError, isCanceled, messageOf, throwIfAborted } from "../util/errors.js";
+import { readAhead, type LayerItem } from "./layer-read-ahead.js";
 import { encodeTarHeader, paxRecords, TAR_BLOCK, tarPadding, type TarHeader } from "./tar-format.js";
+import { TarSink } from "./tar-sink.js";
 import { readXattrs, type XattrMap } from "./xattr-reader.js";
 
 export interface LayerTarOptions {
@@ -28,6 +30,11 @@ export interface LayerTarOptions {
   overlayWhiteouts?: boolean;
   /** End `out` once the archive is written and wait for it to finish (default true). */
   end?: boolean;
+  /**
+   * The directory's xattrs read beforehand (see xattr-batch.ts); resolving to undefined or rejecting means
+   * "read them here". Saves a getfattr process per layer when many are exported together.
+   */
+  xattrs?: Promise<XattrMap | undefined>;
 }
 
 export interface LayerTarResult {
@@ -43,12 +50,13 @@ const WHITEOUT_PREFIX = ".wh.";
 const OPAQUE_MARKER = ".wh..wh..opq";
 /** Xattrs that describe overlay bookkeeping or host labelling, never image content. */
 const SKIPPED_XATTR = [/^trusted\.overlay\./, /^user\.overlay\./, /^security\.selinux$/];
-const FLUSH_BYTES = 256 * 1024;
 const READ_CHUNK = 1024 * 1024;
+/** Zero bytes for padding and the end-of-archive marker; shared because pushed buffers are never changed. */
+const ZEROS = Buffer.alloc(2 * TAR_BLOCK);
 
 /**
- * Streams `dir` as a layer tar into `out` and returns its diffID and size. Nothing is buffered beyond one
- * read chunk. Errors: Canceled when `signal` aborts; Internal naming the path for file system failures;
+ * Streams `dir` as a layer tar into `out` and returns its diffID and size. Small files are read a bounded
+ * window ahead of the writer (see layer-read-ahead.ts); large ones are streamed. Errors: Canceled when `signal` aborts; Internal naming the path for file system failures;
  * FailedPrecondition when `getfattr` (package `attr`) is missing. On failure `out` is destroyed (without
  * an error event) when `end` is true; otherwise the caller owns it.
  */
@@ -57,10 +65,12 @@ export async function writeLayerTar(dir: string, out: Writable, opts: LayerTarOp
   try {
     throwIfAborted(opts.signal);
     const names = await readdir(dir);
-    const xattrs = names.length === 0 ? new Map() : await readXattrs(dir, { signal: opts.signal });
-    const walker = new LayerWalker(dir, sink, xattrs, opts);
-    await walker.walkDir("", names);
-    await sink.push(Buffer.alloc(2 * TAR_BLOCK));
+    // getfattr runs while the first files are read ahead; entries wait for it before being written.
+    const xattrs = names.length === 0 ? Promise.resolve(new Map()) : xattrsOf(dir, opts);
+    xattrs.catch(() => undefined); // awaited below; a walk error may come first
+    const walker = new LayerWalker(dir, sink, opts);
+    await walker.walk(names, xattrs);
+    sink.push(ZEROS);
     await sink.flush();
     if (opts.end !== false) {
       out.end();
@@ -78,98 +88,16 @@ export async function writeLayerTar(dir: string, out: Writable, opts: LayerTarOp
   }
 }
 
+async function xattrsOf(dir: string, opts: LayerTarOptions): Promise<XattrMap> {
+  // A failed batch read is not this layer's error: reading alone reports the real cause, if any.
+  const given = await opts.xattrs?.catch(() => undefined);
+  return given ?? readXattrs(dir, { signal: opts.signal });
+}
+
 function wrapError(err: unknown, dir: string, signal?: AbortSignal): GantryError {
   if (signal?.aborted || isCanceled(err)) return canceledError(signal);
   if (err instanceof GantryError) return err;
   return new GantryError("Internal", `Cannot write the layer tar of ${dir}: ${messageOf(err)}`, { cause: err });
-}
-
-/** Collects small writes into larger ones, hashes everything and honours the destination's backpressure. */
-class TarSink {
-  readonly #out: Writable;
-  readonly #signal?: AbortSignal;
-  readonly #hasher = new DigestHasher();
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  #error: Error | undefined;
-  readonly #onError = (e: Error): void => {
-    this.#error ??= e;
-  };
-
-  constructor(out: Writable, signal?: AbortSignal) {
-    this.#out = out;
-    this.#signal = signal;
-    // Listen for the whole write: a write error between our awaits must not become an uncaught event.
-    out.on("error", this.#onError);
-  }
-
-  /** Stops listening to the destination; call once when done. */
-  release(): void {
-    this.#out.off("error", this.#onError);
-  }
-
-  get size(): number {
-    return this.#hasher.size;
-  }
-
-  digest(): Digest {
-    return this.#hasher.digest();
-  }
-
-  async push(chunk: Buffer): Promise<void> {
-    this.#hasher.update(chunk);
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
-    if (this.#pendingBytes >= FLUSH_BYTES) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.#error) throw this.#error;
-    if (this.#pendingBytes === 0) return;
-    const buf = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    if (!this.#out.write(buf)) await waitDrain(this.#out, this.#signal);
-    if (this.#error) throw this.#error;
-  }
-}
-
-/** Resolves on 'drain'; rejects when the stream errors, closes first, or the signal aborts. */
-function waitDrain(out: Writable, signal?: AbortSignal): Promise<void> {
-  throwIfAborted(signal);
-  if (out.destroyed) return Promise.reject(out.errored ?? new Error("the destination stream was closed"));
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      out.off("drain", onDrain);
-      out.off("error", onError);
-      out.off("close", onClose);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const onDrain = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (e: Error): void => {
-      cleanup();
-      reject(e);
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(out.errored ?? new Error("the destination stream was closed"));
-    };
-    const onAbort = (): void => {
-      cleanup();
-      reject(canceledError(signal));
-    };
-    out.on("drain", onDrain);
-    out.on("error", onError);
-    out.on("close", onClose);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function isWhiteout(st: Stats): boolean {
@@ -188,86 +116,93 @@ function devNumbers(rdev: number): { devmajor: number; devminor: number } {
 class LayerWalker {
   readonly #root: string;
   readonly #sink: TarSink;
-  readonly #xattrs: XattrMap;
+  #xattrs: XattrMap = new Map();
   readonly #opts: LayerTarOptions;
   readonly #whiteouts: boolean;
-  /** First path seen for each multiply-linked inode, so later ones become hard links to it. */
-  readonly #links = new Map<string, string>();
   entries = 0;
 
-  constructor(root: string, sink: TarSink, xattrs: XattrMap, opts: LayerTarOptions) {
+  constructor(root: string, sink: TarSink, opts: LayerTarOptions) {
     this.#root = root;
     this.#sink = sink;
-    this.#xattrs = xattrs;
     this.#opts = opts;
     this.#whiteouts = opts.overlayWhiteouts !== false;
   }
 
-  /** Emits the children of `rel` ("" for the root) in byte order, recursing into directories. */
-  async walkDir(rel: string, names?: string[]): Promise<void> {
-    const dirPath = join(this.#root, rel);
-    const list = (names ?? (await readdir(dirPath))).slice().sort(compareBytes);
-    const stats = await Promise.all(list.map((n) => lstat(join(dirPath, n))));
-    for (let i = 0; i < list.length; i++) {
+  /** Emits everything under the root in archive order; `names` are the root's entries. */
+  async walk(names: string[], xattrs: Promise<XattrMap>): Promise<void> {
+    let first = true;
+    for await (const item of readAhead(this.#root, names)) {
       throwIfAborted(this.#opts.signal);
-      const childRel = rel === "" ? list[i] : `${rel}/${list[i]}`;
-      await this.#emit(childRel, list[i], stats[i]);
+      if (first) {
+        this.#xattrs = await xattrs;
+        first = false;
+      }
+      await this.#emit(item);
+      if (this.#sink.full) await this.#sink.flush();
     }
   }
 
-  async #emit(rel: string, name: string, st: Stats): Promise<void> {
+  async #emit(item: LayerItem): Promise<void> {
+    const { rel, name, st } = item;
     if (this.#whiteouts && isWhiteout(st)) {
       const parent = rel.slice(0, rel.length - name.length);
-      await this.#entry({ ...this.#base(st), mode: 0, uid: 0, gid: 0, type: "0", name: `${parent}${WHITEOUT_PREFIX}${name}` });
+      this.#entry({ ...this.#base(st), mode: 0, uid: 0, gid: 0, type: "0", name: `${parent}${WHITEOUT_PREFIX}${name}` });
       return;
     }
     const xattrs = this.#contentXattrs(rel);
     if (st.isDirectory()) {
-      await this.#entry({ ...this.#base(st), type: "5", name: `${rel}/`, xattrs });
+      this.#entry({ ...this.#base(st), type: "5", name: `${rel}/`, xattrs });
       if (this.#whiteouts && this.#isOpaque(rel)) {
-        await this.#entry({ ...this.#base(st), mode: 0, uid: 0, gid: 0, type: "0", name: `${rel}/${OPAQUE_MARKER}` });
+        this.#entry({ ...this.#base(st), mode: 0, uid: 0, gid: 0, type: "0", name: `${rel}/${OPAQUE_MARKER}` });
       }
-      await this.walkDir(rel);
+      // The read-ahead yields the directory's children next.
     } else if (st.isFile()) {
-      await this.#file(rel, st, xattrs);
+      await this.#file(item, xattrs);
     } else if (st.isSymbolicLink()) {
-      const linkname = await readlink(join(this.#root, rel));
-      await this.#entry({ ...this.#base(st), type: "2", name: rel, linkname, xattrs });
+      const linkname = item.linkTarget ?? (await readlink(join(this.#root, rel)));
+      this.#entry({ ...this.#base(st), type: "2", name: rel, linkname, xattrs });
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-      await this.#entry({ ...this.#base(st), ...devNumbers(st.rdev), type: st.isBlockDevice() ? "4" : "3", name: rel, xattrs });
+      this.#entry({ ...this.#base(st), ...devNumbers(st.rdev), type: st.isBlockDevice() ? "4" : "3", name: rel, xattrs });
     } else if (st.isFIFO()) {
-      await this.#entry({ ...this.#base(st), type: "6", name: rel, xattrs });
+      this.#entry({ ...this.#base(st), type: "6", name: rel, xattrs });
     }
     // Sockets cannot be represented in a layer tar; they are skipped, as other image builders do.
   }
 
-  async #file(rel: string, st: Stats, xattrs: Map<string, Buffer> | undefined): Promise<void> {
-    if (st.nlink > 1) {
-      const key = `${st.dev}:${st.ino}`;
-      const first = this.#links.get(key);
-      if (first !== undefined) {
-        await this.#entry({ ...this.#base(st), type: "1", name: rel, linkname: first, xattrs });
-        return;
-      }
-      this.#links.set(key, rel);
+  async #file(item: LayerItem, xattrs: Map<string, Buffer> | undefined): Promise<void> {
+    const { rel, st } = item;
+    if (item.linkTo !== undefined) {
+      this.#entry({ ...this.#base(st), type: "1", name: rel, linkname: item.linkTo, xattrs });
+      return;
     }
-    await this.#entry({ ...this.#base(st), type: "0", name: rel, size: st.size, xattrs });
+    this.#entry({ ...this.#base(st), type: "0", name: rel, size: st.size, xattrs });
     let written = 0;
-    if (st.size > 0) {
-      await this.#sink.flush();
-      const stream = createReadStream(join(this.#root, rel), { highWaterMark: READ_CHUNK, signal: this.#opts.signal });
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        written += chunk.length;
-        if (written > st.size) break;
-        await this.#sink.push(chunk);
-      }
+    if (item.data !== undefined) {
+      written = item.data.length;
+      if (written <= st.size) this.#sink.push(item.data);
+    } else if (st.size > 0) {
+      written = await this.#stream(rel, st.size);
     }
     if (written !== st.size) {
       throw new GantryError("FailedPrecondition",
         `Cannot write ${rel} of layer ${this.#root}: the file changed size while being read (${st.size} → ${written} bytes).`);
     }
     const pad = tarPadding(st.size);
-    if (pad > 0) await this.#sink.push(Buffer.alloc(pad));
+    if (pad > 0) this.#sink.push(ZEROS.subarray(0, pad));
+  }
+
+  /** Streams a large file into the sink; returns the bytes read (stopping once past `size`). */
+  async #stream(rel: string, size: number): Promise<number> {
+    await this.#sink.flush();
+    let written = 0;
+    const stream = createReadStream(join(this.#root, rel), { highWaterMark: READ_CHUNK, signal: this.#opts.signal });
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      written += chunk.length;
+      if (written > size) break;
+      this.#sink.push(chunk);
+      await this.#sink.flush();
+    }
+    return written;
   }
 
   #base(st: Stats): Omit<TarHeader, "name" | "type"> {
@@ -291,17 +226,16 @@ class LayerWalker {
     return kept.size > 0 ? kept : undefined;
   }
 
-  async #entry(h: TarHeader): Promise<void> {
+  #entry(h: TarHeader): void {
     this.entries++;
     const pax = paxRecords(h);
     if (pax !== undefined) {
-      const paxHeader = encodeTarHeader({ name: paxName(h.name), type: "x", mode: 0o644, uid: 0, gid: 0, mtime: h.mtime, size: pax.length });
-      await this.#sink.push(paxHeader);
-      await this.#sink.push(pax);
+      this.#sink.push(encodeTarHeader({ name: paxName(h.name), type: "x", mode: 0o644, uid: 0, gid: 0, mtime: h.mtime, size: pax.length }));
+      this.#sink.push(pax);
       const pad = tarPadding(pax.length);
-      if (pad > 0) await this.#sink.push(Buffer.alloc(pad));
+      if (pad > 0) this.#sink.push(ZEROS.subarray(0, pad));
     }
-    await this.#sink.push(encodeTarHeader(h));
+    this.#sink.push(encodeTarHeader(h));
   }
 }
 

@@ -8,7 +8,9 @@ import type { ImmutableRef, MutableRef, RefManager } from "../cache/ref-manager.
 import { applyLayer } from "../oci/layer-apply.js";
 import { decompressStream } from "../oci/decompress.js";
 import type { Descriptor } from "../oci/types.js";
+import { MediaType } from "../oci/media-types.js";
 import { applyLayerDir } from "../snapshot/apply-layer-dir.js";
+import type { LayerOrigins } from "../snapshot/layer-origins.js";
 import { mountAll, unmountAll } from "../snapshot/mount.js";
 import type { Mount } from "../snapshot/snapshotter.js";
 import { sha256, type Digest } from "../util/digest.js";
@@ -45,12 +47,18 @@ export class ImageLayerCache {
   readonly #kind: "overlay" | "copy";
   readonly #tmp: string;
   readonly #flight = new FlightGroup<Digest, void>();
+  readonly #origins?: LayerOrigins;
 
-  constructor(opts: { refs: RefManager; content: ContentStore; kind: "overlay" | "copy"; tmpDir: string }) {
+  /**
+   * With `origins`, each unpacked layer's directory is recorded as the content of its blob, so exporters
+   * can reuse the pulled blob for it (see snapshot/layer-origins.ts).
+   */
+  constructor(opts: { refs: RefManager; content: ContentStore; kind: "overlay" | "copy"; tmpDir: string; origins?: LayerOrigins }) {
     this.#refs = opts.refs;
     this.#content = opts.content;
     this.#kind = opts.kind;
     this.#tmp = opts.tmpDir;
+    this.#origins = opts.origins;
   }
 
   /** A new reference to the image's top layer (null for an image without layers). */
@@ -71,12 +79,26 @@ export class ImageLayerCache {
         }
         await parent?.release();
         parent = ref;
+        await this.#noteOrigin(ref, layers[i], diffIds[i]);
       }
     } catch (err) {
       await parent?.release();
       throw err;
     }
     return parent;
+  }
+
+  /**
+   * Records the blob `ref`'s own layer came from (kept if already there, also for layers unpacked before
+   * origins were recorded). Only plain tar layers qualify: foreign or non-distributable blobs are not ours
+   * to hand out.
+   */
+  async #noteOrigin(ref: ImmutableRef, layer: Descriptor, diffId: Digest): Promise<void> {
+    if (!this.#origins || !REUSABLE_LAYER_TYPES.has(layer.mediaType)) return;
+    const dirs = await this.#refs.layers(ref);
+    const own = dirs[dirs.length - 1];
+    if (own === undefined) return;
+    await this.#origins.record(own.path, { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, diffId });
   }
 
   async #unpackOne(layer: Descriptor, diffId: Digest, parent: ImmutableRef | null, chain: Digest, opts: UnpackOptions): Promise<void> {
@@ -130,6 +152,10 @@ export class ImageLayerCache {
   /** Nothing to let go: the pins live in the metadata database. */
   async close(): Promise<void> {}
 }
+
+const REUSABLE_LAYER_TYPES = new Set<string>([
+  MediaType.ociLayer, MediaType.ociLayerGzip, MediaType.ociLayerZstd, MediaType.dockerLayer, MediaType.dockerLayerGzip,
+]);
 
 /** The directory that holds only this snapshot's own changes, when the mechanism has one. */
 function layerDirOf(mounts: readonly Mount[], kind: "overlay" | "copy"): string | undefined {
