@@ -21,6 +21,9 @@ export interface SolveOptions {
   locals?: Record<string, string>;
   secrets?: Record<string, SecretSource>;
   noCache?: boolean;
+  /** `--export-cache` / `--import-cache` entries (type local, registry, inline + attrs). */
+  cacheExports?: ExportEntry[];
+  cacheImports?: ExportEntry[];
   signal?: AbortSignal;
   onProgress?: ProgressSink;
 }

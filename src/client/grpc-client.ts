@@ -92,6 +92,10 @@ export class GrpcClient implements Client {
         Exporters: wire.map((e) => ({ Type: e.type, Attrs: e.attrs })),
         ExporterDeprecated: wire[0]?.type ?? "",
         ExporterAttrsDeprecated: wire[0]?.attrs ?? {},
+        Cache: {
+          Exports: (o.cacheExports ?? []).map((e) => ({ Type: e.type, Attrs: e.attrs })),
+          Imports: (o.cacheImports ?? []).map((e) => ({ Type: e.type, Attrs: e.attrs })),
+        },
       }, { signal: o.signal });
       await status;
       return { exporterResponse: { ...res.ExporterResponse } };

@@ -42,6 +42,18 @@ function exportsOf(req: SolveRequest): Array<{ type: string; attrs: Record<strin
   return req.ExporterDeprecated ? [{ type: req.ExporterDeprecated, attrs: { ...req.ExporterAttrsDeprecated } }] : [];
 }
 
+/** The request's cache options; the deprecated fields mean registry refs, as upstream reads them. */
+function cacheOptionsOf(req: SolveRequest): Pick<ControlSolveRequest, "cacheExports" | "cacheImports"> {
+  const c = req.Cache;
+  if (!c) return {};
+  const entry = (e: { Type: string; Attrs: Record<string, string> }): { type: string; attrs: Record<string, string> } => ({ type: e.Type, attrs: { ...e.Attrs } });
+  const cacheExports = c.Exports.map(entry);
+  if (c.ExportRefDeprecated) cacheExports.push({ type: "registry", attrs: { ...c.ExportAttrsDeprecated, ref: c.ExportRefDeprecated } });
+  const cacheImports = c.Imports.map(entry);
+  for (const ref of c.ImportRefsDeprecated) cacheImports.push({ type: "registry", attrs: { ref } });
+  return { cacheExports, cacheImports };
+}
+
 function controlRequest(req: SolveRequest, exports: Array<{ type: string; attrs: Record<string, string> }>, session: GrpcBuildSession, builds: ClientBuilds): ControlSolveRequest {
   const def = req.Definition;
   // Neither LLB nor a frontend name: the client runs the frontend and drives the build over LLBBridge.
@@ -56,6 +68,7 @@ function controlRequest(req: SolveRequest, exports: Array<{ type: string; attrs:
     session,
     noCache: "no-cache" in req.FrontendAttrs && req.FrontendAttrs["no-cache"] === "",
     entitlements: req.Entitlements,
+    ...cacheOptionsOf(req),
   };
 }
 

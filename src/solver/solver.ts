@@ -7,7 +7,7 @@ import { GantryError, throwIfAborted } from "../util/errors.js";
 import { Limiter } from "../util/limiter.js";
 import { Job } from "./job.js";
 import type { ProgressSink } from "./progress.js";
-import type { CacheResultStorage, Edge, OpResolver, Result, Vertex } from "./types.js";
+import type { CacheResultStorage, Edge, OpResolver, Result, SolvedOutput, Vertex } from "./types.js";
 import { VertexState, type StateEnv } from "./vertex-state.js";
 
 export interface SolverOptions<P, R extends Result> {
@@ -19,13 +19,19 @@ export interface SolverOptions<P, R extends Result> {
   parallelism?: number;
 }
 
-export interface SolveOptions<P> {
+export interface SolveOptions<P, R extends Result = Result> {
   /** Aborting cancels the solve: it rejects with Canceled; ops no other solve needs are aborted. */
   signal?: AbortSignal;
   /** Receives this solve's progress events. Must not throw or block. */
   progress?: ProgressSink;
   /** Skip cache lookups for every vertex (true) or the vertices it picks; results are still saved. */
   noCache?: boolean | ((vertex: Vertex<P>) => boolean);
+  /**
+   * Called once the target is resolved, before the solve lets go of anything: every output the solve
+   * resolved that the target depends on, target first (cache export reads keys and results from these).
+   * Results are borrowed; clone to keep. Must not throw.
+   */
+  onSolved?: (outputs: SolvedOutput<R>[]) => void;
 }
 
 /** Solves build graphs. One instance serves many concurrent solves and dedupes their shared work. */
@@ -35,7 +41,7 @@ export interface Solver<P, R extends Result> {
    * Rejects with a VertexError naming the failing vertex, or Canceled when `signal` aborts. Progress
    * events for the solve have all been delivered when the promise settles.
    */
-  solve(target: Edge<P>, options?: SolveOptions<P>): Promise<R>;
+  solve(target: Edge<P>, options?: SolveOptions<P, R>): Promise<R>;
   /** Cancels all running solves and waits until they have released what they held. */
   close(): Promise<void>;
 }
@@ -65,7 +71,7 @@ class GraphSolver<P, R extends Result> implements Solver<P, R> {
     };
   }
 
-  async solve(target: Edge<P>, options: SolveOptions<P> = {}): Promise<R> {
+  async solve(target: Edge<P>, options: SolveOptions<P, R> = {}): Promise<R> {
     if (this.#closed) throw new GantryError("FailedPrecondition", "Cannot solve: the solver is closed.");
     throwIfAborted(options.signal);
     const noCache = options.noCache;
@@ -82,6 +88,7 @@ class GraphSolver<P, R extends Result> implements Solver<P, R> {
       job.announce();
       const resolved = await job.run(root.resolve(target.index));
       result = cloneResult(resolved.result);
+      options.onSolved?.(solvedBelow(root));
     } finally {
       const errors = await this.#endJob(job);
       this.#jobs.delete(job);
@@ -144,6 +151,20 @@ class GraphSolver<P, R extends Result> implements Solver<P, R> {
     const errors = await Promise.all(orphans.map((s) => s.releaseHeld()));
     return errors.flat();
   }
+}
+
+/** The resolved outputs of `root` and every state below it, each state once, `root` first. */
+function solvedBelow<P, R extends Result>(root: VertexState<P, R>): SolvedOutput<R>[] {
+  const out: SolvedOutput<R>[] = [];
+  const seen = new Set<VertexState<P, R>>();
+  const visit = (s: VertexState<P, R>): void => {
+    if (seen.has(s)) return;
+    seen.add(s);
+    out.push(...s.solvedOutputs());
+    for (const inp of s.inputs) visit(inp.state);
+  };
+  visit(root);
+  return out;
 }
 
 /** A new reference to the same result. `Result.clone` is typed to the base interface. */

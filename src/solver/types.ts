@@ -88,3 +88,24 @@ export interface CacheResultStorage<R extends Result> {
   load(key: CacheKey, signal?: AbortSignal): Promise<R | undefined>;
   save(key: CacheKey, result: R, info: { vertexName: string }): Promise<void>;
 }
+
+/** One dependency of a solved key: an input's key (or content digest) and the op's selector for it. */
+export interface SolvedKeyDep {
+  key: string;
+  selector?: string;
+}
+
+/**
+ * One output of a vertex as a finished solve resolved it (cache export walks these). `result` is borrowed:
+ * clone it to keep it past the callback.
+ */
+export interface SolvedOutput<R extends Result> {
+  vertexDigest: string;
+  vertexName: string;
+  output: number;
+  /** The keys the output is known by, each with the input keys it was computed from. */
+  keys: { key: CacheKey; deps: SolvedKeyDep[] }[];
+  result: R;
+  /** Loaded from the cache rather than executed. */
+  cached: boolean;
+}

@@ -10,7 +10,7 @@ import {
 import { CANCELED_VERTEX_ERROR } from "./job-progress.js";
 import type { ProgressEvent, VertexEvent, VertexProgress } from "./progress.js";
 import type {
-  CacheMap, CacheMapDep, CacheResultStorage, Op, OpContext, OpResolver, Result, Vertex,
+  CacheKey, CacheMap, CacheMapDep, CacheResultStorage, Op, OpContext, OpResolver, Result, SolvedOutput, Vertex,
 } from "./types.js";
 import { createVertexProgress } from "./vertex-progress.js";
 
@@ -75,6 +75,9 @@ export class VertexState<P, R extends Result> {
   readonly #contentDigests = new Map<number, Promise<string>>();
   readonly #edges = new Map<number, Promise<ResolvedEdge<R>>>();
   #exec?: Promise<R[]>;
+  // What cache export reads after a solve: the input keys behind each key, and the settled outputs.
+  readonly #keyDeps = new Map<string, DepKey[]>();
+  readonly #settled = new Map<number, ResolvedEdge<R>>();
 
   constructor(init: VertexStateInit<P, R>) {
     this.id = init.id;
@@ -116,17 +119,35 @@ export class VertexState<P, R extends Result> {
     const cm = await this.#getCacheMap();
     if (isRandomDigest(cm.digest)) return [];
     const combos = await this.#getFastCombos(cm);
-    return combos.filter(isMatchable).map((c) => ({ key: cacheKeyOf(cm.digest, index, c), matchable: true }));
+    return combos.filter(isMatchable).map((c) => ({ key: this.#keyOf(cm, index, c), matchable: true }));
   }
 
   /** Resolves output `index` from cache or by executing; memoized. Rejects with VertexError or Canceled. */
   resolve(index: number): Promise<ResolvedEdge<R>> {
     let p = this.#edges.get(index);
     if (!p) {
-      p = memo(this.#resolve(index));
+      p = memo(this.#resolve(index).then((edge) => {
+        this.#settled.set(index, edge);
+        return edge;
+      }));
       this.#edges.set(index, p);
     }
     return p;
+  }
+
+  /** The outputs resolved so far with the keys behind them (for cache export); results are borrowed. */
+  solvedOutputs(): SolvedOutput<R>[] {
+    return [...this.#settled].map(([output, edge]) => ({
+      vertexDigest: this.vertex.digest,
+      vertexName: this.vertex.name,
+      output,
+      keys: edge.keys.map((k) => ({
+        key: k.key,
+        deps: (this.#keyDeps.get(k.key) ?? []).map((d) => (d.selector === undefined ? { key: d.key } : { key: d.key, selector: d.selector })),
+      })),
+      result: edge.result,
+      cached: edge.cached,
+    }));
   }
 
   /** Stops the state's work: its ops see their signal abort; results arriving later are released. */
@@ -172,14 +193,14 @@ export class VertexState<P, R extends Result> {
       throw this.#fail(new GantryError("Internal",
         `Op of vertex ${this.vertex.digest} returned ${outputs.length} results but output ${index} is used.`));
     }
-    const keys = combos.map((c) => ({ key: cacheKeyOf(cm.digest, index, c), matchable: usesCache && isMatchable(c) }));
+    const keys = combos.map((c) => ({ key: this.#keyOf(cm, index, c), matchable: usesCache && isMatchable(c) }));
     return { result, keys: uniqueEdgeKeys([...tried, ...keys]), cached: false };
   }
 
   /** Looks up the matchable combinations not tried yet; on a hit the state holds the loaded result. */
   async #probe(cm: CacheMap<R>, index: number, combos: DepKey[][], tried: EdgeKey[]):
     Promise<ResolvedEdge<R> | undefined> {
-    const keys = combos.filter(isMatchable).map((c) => cacheKeyOf(cm.digest, index, c));
+    const keys = combos.filter(isMatchable).map((c) => this.#keyOf(cm, index, c));
     for (const key of keys) {
       if (tried.some((t) => t.key === key)) continue;
       tried.push({ key, matchable: true });
@@ -277,9 +298,16 @@ export class VertexState<P, R extends Result> {
   async #save(cm: CacheMap<R>, outputs: R[], combos: DepKey[][]): Promise<void> {
     for (const [index, result] of outputs.entries()) {
       for (const combo of combos) {
-        await this.#env.results.save(cacheKeyOf(cm.digest, index, combo), result, { vertexName: this.vertex.name });
+        await this.#env.results.save(this.#keyOf(cm, index, combo), result, { vertexName: this.vertex.name });
       }
     }
+  }
+
+  /** The key of one combination, remembering which input keys made it. */
+  #keyOf(cm: CacheMap<R>, index: number, combo: DepKey[]): CacheKey {
+    const key = cacheKeyOf(cm.digest, index, combo);
+    if (!this.#keyDeps.has(key)) this.#keyDeps.set(key, combo);
+    return key;
   }
 
   #getCacheMap(): Promise<CacheMap<R>> {
