@@ -3,8 +3,8 @@ import { createDockerExporter, createOciExporter } from "../exporter/oci-exporte
 import { createImageExporter } from "../exporter/image-exporter.js";
 import { createLocalExporter } from "../exporter/local-exporter.js";
 import { createTarExporter } from "../exporter/tar-exporter.js";
-import type { Exporter, ExporterInstance, ExportLayer } from "../exporter/exporter.js";
-import { LayerBlobCache } from "../exporter/layer-blobs.js";
+import type { Exporter, ExporterInstance, ExportSource } from "../exporter/exporter.js";
+import type { LayerBlobCache } from "../exporter/layer-blobs.js";
 import type { ContentStore } from "../content/content-store.js";
 import type { RefManager } from "../cache/ref-manager.js";
 import type { Platform } from "../oci/types.js";
@@ -18,9 +18,11 @@ import { GantryError, messageOf } from "../util/errors.js";
 /** Gantry's extension for LLB builds: the image config to export with, given as an exporter attr. */
 export const IMAGE_CONFIG_ATTR = "containerimage.config";
 
-/** The exporters by type; `registry` (the client for pushes) should be the worker's, sharing its auth state. */
-export function createExporters(store: ContentStore, registry?: RegistryClient, layerMemoDir?: string): Map<string, Exporter> {
-  const layerBlobs = new LayerBlobCache(store, { memoDir: layerMemoDir });
+/**
+ * The exporters by type; `registry` (the client for pushes) should be the worker's, sharing its auth state,
+ * and `layerBlobs` the engine's, shared with the cache exports.
+ */
+export function createExporters(store: ContentStore, layerBlobs: LayerBlobCache, registry?: RegistryClient): Map<string, Exporter> {
   const image = createImageExporter({ store, layerBlobs, registry });
   return new Map<string, Exporter>([
     ["local", createLocalExporter()],
@@ -51,11 +53,20 @@ export async function resolveExports(exporters: Map<string, Exporter>, entries: 
   return out;
 }
 
+/** One platform's result of a multi-platform build. */
+export interface PlatformResult {
+  result: WorkerRef;
+  platform: Platform;
+  imageConfig?: Uint8Array;
+}
+
 export interface ExportRun {
   result: WorkerRef;
   refs: RefManager;
   platform: Platform;
   imageConfig?: Uint8Array;
+  /** A multi-platform result (two or more platforms); `result`/`platform` are then its first. */
+  platforms?: PlatformResult[];
   sessionId: string;
   progress: ProgressSink;
   signal?: AbortSignal;
@@ -64,26 +75,24 @@ export interface ExportRun {
 /** Runs each export as its own progress vertex and merges their responses. */
 export async function runExports(exports: readonly ResolvedExport[], run: ExportRun): Promise<Record<string, string>> {
   const response: Record<string, string> = {};
-  const layers: ExportLayer[] = exports.length ? await run.refs.layers(run.result.ref) : [];
+  const multi = run.platforms !== undefined && run.platforms.length > 1;
+  for (const exp of exports) {
+    if (multi && !exp.instance.exportPlatforms) {
+      throw new GantryError("InvalidArgument", `The ${exp.instance.type} exporter cannot export a multi-platform result: build one platform, or use type=oci, image or local.`);
+    }
+  }
+  const parts = multi ? run.platforms as PlatformResult[] : [{ result: run.result, platform: run.platform, imageConfig: run.imageConfig }];
+  const sources = exports.length ? await Promise.all(parts.map((p) => exportSource(run, p))) : [];
   for (const [i, exp] of exports.entries()) {
     const digest = sha256(`${run.sessionId}-export${i ? `-${i}` : ""}`);
     const name = exp.instance.name;
     const started = new Date();
     run.progress({ type: "vertex", digest, inputs: [], name, started });
     try {
-      const res = await exp.instance.export({
-        layers,
-        platform: run.platform,
-        imageConfig: exp.imageConfig ?? run.imageConfig,
-        withRootfs: async (fn) => {
-          const view = await run.refs.mountReadonly(run.result.ref, { signal: run.signal });
-          try {
-            return await fn(view.dir);
-          } finally {
-            await view.release();
-          }
-        },
-      }, { signal: run.signal, progress: createVertexProgress(digest, run.progress) });
+      const opts = { signal: run.signal, progress: createVertexProgress(digest, run.progress) };
+      const res = multi
+        ? await (exp.instance.exportPlatforms as NonNullable<ExporterInstance["exportPlatforms"]>)(sources, opts)
+        : await exp.instance.export({ ...sources[0], imageConfig: exp.imageConfig ?? sources[0].imageConfig }, opts);
       await res.finalize?.({ signal: run.signal });
       Object.assign(response, res.response);
       run.progress({ type: "vertex", digest, inputs: [], name, started, completed: new Date() });
@@ -93,4 +102,21 @@ export async function runExports(exports: readonly ResolvedExport[], run: Export
     }
   }
   return response;
+}
+
+/** What an exporter sees of one platform's result: its layers, and its rootfs mounted on demand. */
+async function exportSource(run: ExportRun, part: PlatformResult): Promise<ExportSource> {
+  return {
+    layers: await run.refs.layers(part.result.ref),
+    platform: part.platform,
+    imageConfig: part.imageConfig,
+    withRootfs: async (fn) => {
+      const view = await run.refs.mountReadonly(part.result.ref, { signal: run.signal });
+      try {
+        return await fn(view.dir);
+      } finally {
+        await view.release();
+      }
+    },
+  };
 }

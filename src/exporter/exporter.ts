@@ -52,6 +52,11 @@ export interface ExporterInstance {
    * abort, FailedPrecondition/Internal for I/O failures, each naming the destination.
    */
   export(source: ExportSource, opts?: ExportOptions): Promise<ExportResult>;
+  /**
+   * Exports a multi-platform result, one source per platform in the frontend's order (at least two).
+   * Absent when the exporter cannot (the docker tarball holds one image per name).
+   */
+  exportPlatforms?(sources: readonly ExportSource[], opts?: ExportOptions): Promise<ExportResult>;
 }
 
 export interface Exporter {

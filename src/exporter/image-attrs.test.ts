@@ -37,7 +37,7 @@ test("bad attrs are InvalidArgument naming the attr", () => {
     [{ "compression-level": "12" }, /compression-level/],
     [{ tar: "maybe" }, /tar/],
     [{ "oci-mediatypes": "false", compression: "zstd" }, /oci-mediatypes/],
-    [{ "annotation-index.k": "v" }, /annotation-index\.k/],
+    [{ "annotation-index[linux/amd64].k": "v" }, /annotation-index\[linux\/amd64\]\.k/],
     [{ "source-date-epoch": "soon" }, /source-date-epoch/],
   ];
   for (const [attrs, re] of bad) {

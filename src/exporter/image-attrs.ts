@@ -11,7 +11,10 @@ import { AttrKey } from "./keys.js";
 
 export interface ImageAttrs {
   names: string[];
+  /** The layer compression; `gzip` for estargz, whose blobs are gzip streams with a gzip media type. */
   compression: LayerCompression;
+  /** `compression=estargz`: write gzip layers in eStargz layout (src/oci/estargz.ts). */
+  estargz: boolean;
   compressionLevel?: number;
   forceCompression: boolean;
   ociTypes: boolean;
@@ -19,6 +22,10 @@ export interface ImageAttrs {
   manifestAnnotations: Map<string, Record<string, string>>;
   /** `annotation-manifest-descriptor.<k>`, by platform ("" = any). */
   descriptorAnnotations: Map<string, Record<string, string>>;
+  /** `annotation-index.<k>`: inside a multi-platform export's index. */
+  indexAnnotations: Record<string, string>;
+  /** `annotation-index-descriptor.<k>`: on the index's descriptor (index.json entry). */
+  indexDescriptorAnnotations: Record<string, string>;
   epoch?: Date;
   rewriteTimestamp: boolean;
   /** Write a tarball (true) or an OCI layout directory (false). */
@@ -50,10 +57,10 @@ const ANNOTATION_KEY = /^annotation(?:-([a-z-]+))?(?:\[([A-Za-z0-9_/-]+)\])?\.(\
 const IGNORED = new Set<string>([AttrKey.buildInfo, AttrKey.buildInfoAttrs, AttrKey.attestationInline]);
 const BOOL_ONLY = new Set<string>([AttrKey.ociArtifact, AttrKey.preferNondistLayers]);
 
-function parseCompression(v: string): LayerCompression {
-  if (v === "gzip" || v === "zstd" || v === "uncompressed") return v;
-  if (v === "estargz") throw new GantryError("Unimplemented", "The compression estargz is not supported yet; use gzip or zstd.");
-  throw new GantryError("InvalidArgument", `Invalid value "${v}" for exporter attr compression: expected uncompressed, gzip or zstd.`);
+function parseCompression(v: string): { compression: LayerCompression; estargz: boolean } {
+  if (v === "gzip" || v === "zstd" || v === "uncompressed") return { compression: v, estargz: false };
+  if (v === "estargz") return { compression: "gzip", estargz: true };
+  throw new GantryError("InvalidArgument", `Invalid value "${v}" for exporter attr compression: expected uncompressed, gzip, estargz or zstd.`);
 }
 
 function addAnnotation(attrs: ImageAttrs, key: string, value: string): boolean {
@@ -65,7 +72,9 @@ function addAnnotation(attrs: ImageAttrs, key: string, value: string): boolean {
   if (type === "manifest") target = attrs.manifestAnnotations;
   else if (type === "manifest-descriptor") target = attrs.descriptorAnnotations;
   else if (type === "index" || type === "index-descriptor") {
-    throw new GantryError("InvalidArgument", `Cannot use attr ${key}: index annotations are not supported for a single-platform export.`);
+    if (platform !== "") throw new GantryError("InvalidArgument", `Invalid attr ${key}: index annotations take no platform.`);
+    (type === "index" ? attrs.indexAnnotations : attrs.indexDescriptorAnnotations)[name] = value;
+    return true;
   } else {
     throw new GantryError("InvalidArgument", `Invalid attr ${key}: unrecognized annotation type ${type}.`);
   }
@@ -78,8 +87,9 @@ function addAnnotation(attrs: ImageAttrs, key: string, value: string): boolean {
 /** Parses the attrs of the `oci` or `docker` exporter; InvalidArgument naming the attr at fault. */
 export function parseImageAttrs(variant: ImageExporterVariant, raw: Record<string, string>): ImageAttrs {
   const attrs: ImageAttrs = {
-    names: [], compression: "gzip", forceCompression: false, ociTypes: variant === "oci",
-    manifestAnnotations: new Map(), descriptorAnnotations: new Map(), rewriteTimestamp: false, tar: true,
+    names: [], compression: "gzip", estargz: false, forceCompression: false, ociTypes: variant === "oci",
+    manifestAnnotations: new Map(), descriptorAnnotations: new Map(), indexAnnotations: {}, indexDescriptorAnnotations: {},
+    rewriteTimestamp: false, tar: true,
   };
   if (variant === "image") {
     attrs.image = { push: false, pushByDigest: false, insecure: false, nameCanonical: false, store: true, unpack: false };
@@ -96,7 +106,7 @@ export function parseImageAttrs(variant: ImageExporterVariant, raw: Record<strin
       case AttrKey.name: attrs.names = normalizedNames(v); break;
       case AttrKey.dest: if (variant === "image") throw unknownAttr(variant, k); attrs.dest = v; break;
       case AttrKey.tar: if (variant === "image") throw unknownAttr(variant, k); attrs.tar = parseBoolAttr(k, v); break;
-      case AttrKey.compression: attrs.compression = parseCompression(v); break;
+      case AttrKey.compression: ({ compression: attrs.compression, estargz: attrs.estargz } = parseCompression(v)); break;
       case AttrKey.compressionLevel: attrs.compressionLevel = parseIntAttr(k, v); break;
       case AttrKey.forceCompression: attrs.forceCompression = parseBoolAttr(k, v); break;
       case AttrKey.ociMediaTypes: attrs.ociTypes = parseBoolAttr(k, v); ociTypesSet = true; break;
@@ -106,6 +116,8 @@ export function parseImageAttrs(variant: ImageExporterVariant, raw: Record<strin
     }
   }
   checkCompressionLevel(attrs.compression, attrs.compressionLevel);
+  // Upstream turns OCI media types on for estargz whatever oci-mediatypes says (with a warning).
+  if (attrs.estargz) attrs.ociTypes = true;
   if (attrs.compression === "zstd" && !attrs.ociTypes) {
     throw new GantryError("InvalidArgument",
       `Exporter option "compression=zstd" conflicts with "oci-mediatypes=false"${ociTypesSet ? "" : ` (the ${variant} exporter's default)`}.`);
@@ -129,15 +141,20 @@ function addImageOnlyAttr(image: ImageOnlyAttrs, key: string, value: string): bo
   }
 }
 
-/** The annotations of `byPlatform` that apply to `platform`; InvalidArgument if one names another. */
-export function annotationsFor(byPlatform: Map<string, Record<string, string>>, platform: Platform): Record<string, string> {
+/**
+ * The annotations of `byPlatform` that apply to `platform`, one of the exported `platforms` (default: just
+ * it); InvalidArgument if one names a platform the export does not have.
+ */
+export function annotationsFor(byPlatform: Map<string, Record<string, string>>, platform: Platform,
+  platforms: readonly Platform[] = [platform]): Record<string, string> {
   const mine = formatPlatform(platform);
+  const all = platforms.map(formatPlatform);
   const out: Record<string, string> = {};
   for (const [p, values] of byPlatform) {
-    if (p !== "" && p !== mine) {
-      throw new GantryError("InvalidArgument", `Invalid annotation: no platform ${p} found in source (it has ${mine}).`);
+    if (p !== "" && !all.includes(p)) {
+      throw new GantryError("InvalidArgument", `Invalid annotation: no platform ${p} found in source (it has ${all.join(", ")}).`);
     }
-    Object.assign(out, values);
+    if (p === "" || p === mine) Object.assign(out, values);
   }
   return out;
 }

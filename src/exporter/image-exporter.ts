@@ -5,14 +5,15 @@ import type { ContentStore } from "../content/content-store.js";
 import { parseReference, type Reference } from "../oci/reference.js";
 import type { Descriptor } from "../oci/types.js";
 import { dockerConfigCredentials } from "../registry/docker-config-auth.js";
-import { pushImage, type PushProgress } from "../registry/image-pusher.js";
+import { pushImage, type PushImageOptions, type PushProgress } from "../registry/image-pusher.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import { GantryError } from "../util/errors.js";
 import { withStatus } from "./destination.js";
 import type { ExportOptions, ExportResult, ExportSource, Exporter, ExporterInstance } from "./exporter.js";
 import { parseImageAttrs, type ImageAttrs, type ImageOnlyAttrs } from "./image-attrs.js";
-import { commitImage, imageResponse, type CommittedImage } from "./image-commit.js";
-import { LayerBlobCache } from "./layer-blobs.js";
+import { commitImage, imageResponse } from "./image-commit.js";
+import { checkSinglePlatformAttrs, commitImageIndex, indexResponse } from "./image-index.js";
+import { LayerBlobCache, type LayerBlob } from "./layer-blobs.js";
 
 export interface ImagePushExporterDeps {
   store: ContentStore;
@@ -63,13 +64,31 @@ class ImageExporterInstance implements ExporterInstance {
 
   /** See `ExporterInstance.export`; the push, if any, runs in `finalize`. */
   async export(source: ExportSource, opts: ExportOptions = {}): Promise<ExportResult> {
+    checkSinglePlatformAttrs(this.#attrs);
     const committed = await commitImage(this.#deps, this.#attrs, source, opts);
-    if (this.#image.unpack) opts.progress?.statusDone("unpack=true ignored: this worker has no image store to unpack into");
-    const names = this.#responseNames(committed.manifest);
-    for (const name of names) opts.progress?.statusDone(`naming to ${name}`);
+    const names = this.#named(committed.manifest, opts);
     const response = imageResponse(committed.manifest, committed.config.digest, names);
+    const push = { manifest: committed.manifest, config: committed.config, layers: committed.layers.map(layerDescriptor) };
     if (!this.#image.push) return { response };
-    return { response, finalize: (f) => this.#push(committed, { ...opts, signal: f.signal ?? opts.signal }) };
+    return { response, finalize: (f) => this.#push(push, { ...opts, signal: f.signal ?? opts.signal }) };
+  }
+
+  /** See `ExporterInstance.exportPlatforms`: the index goes where a single manifest would. */
+  async exportPlatforms(sources: readonly ExportSource[], opts: ExportOptions = {}): Promise<ExportResult> {
+    const { index, images } = await commitImageIndex(this.#deps, this.#attrs, sources, opts);
+    const names = this.#named(index, opts);
+    const response = indexResponse(index, names);
+    const children = images.map((img) => ({ manifest: img.manifest, config: img.config, layers: img.layers.map(layerDescriptor) }));
+    if (!this.#image.push) return { response };
+    return { response, finalize: (f) => this.#push({ manifest: index, children }, { ...opts, signal: f.signal ?? opts.signal }) };
+  }
+
+  /** The names to report for `manifest`, shown as `naming to …`. */
+  #named(manifest: Descriptor, opts: ExportOptions): string[] {
+    if (this.#image.unpack) opts.progress?.statusDone("unpack=true ignored: this worker has no image store to unpack into");
+    const names = this.#responseNames(manifest);
+    for (const name of names) opts.progress?.statusDone(`naming to ${name}`);
+    return names;
   }
 
   /** `name` (plus `name@digest` with name-canonical), or `<dangling-name-prefix>@digest` when unnamed. */
@@ -83,17 +102,15 @@ class ImageExporterInstance implements ExporterInstance {
     return [...names, ...this.#refs.map((r) => `${r.name}@${manifest.digest}`)];
   }
 
-  async #push(image: CommittedImage, opts: ExportOptions): Promise<void> {
+  async #push(image: Pick<PushImageOptions, "manifest" | "config" | "layers" | "children">, opts: ExportOptions): Promise<void> {
     const progress = opts.progress;
     const onProgress = (e: PushProgress): void => {
       if (e.kind === "manifest") progress?.statusDone(`pushing manifest for ${e.target}`);
       else progress?.statusDone(`pushing ${e.digest} to ${e.target}: ${e.outcome === "exists" ? "already exists" : e.outcome}`);
     };
     const result = await withStatus(progress, "pushing layers", () => pushImage(this.#deps.registry, {
+      ...image,
       names: this.#refs,
-      manifest: image.manifest,
-      config: image.config,
-      layers: image.layers.map((l) => ({ mediaType: "", digest: l.digest, size: l.size })),
       contentStore: this.#deps.store,
       byDigest: this.#image.pushByDigest,
       signal: opts.signal,
@@ -101,4 +118,9 @@ class ImageExporterInstance implements ExporterInstance {
     }));
     progress?.statusDone(`pushed ${result.uploaded} blobs, mounted ${result.mounted}, ${result.existed} already present`);
   }
+}
+
+/** A layer blob as the pusher needs it (the manifest carries the media type). */
+function layerDescriptor(l: LayerBlob): Descriptor {
+  return { mediaType: "", digest: l.digest, size: l.size };
 }

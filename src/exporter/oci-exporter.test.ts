@@ -135,3 +135,41 @@ test("scratch exports an image with no layers", async () => {
   const manifest = await blob<Manifest>(dir, index.manifests[0]);
   assert.deepEqual(manifest.layers, []);
 });
+
+test("multi-platform oci tarball: index.json names an OCI index of one manifest per platform", async () => {
+  const dest = join(root, "multi.tar");
+  const inst = await createOciExporter({ store, now }).resolve({
+    name: "example/multi:1", dest, "annotation-index.org.example.kind": "multi", "annotation[linux/arm64].org.example.only": "arm",
+  });
+  assert.ok(inst.exportPlatforms, "the oci exporter takes multi-platform results");
+  const arm = { ...source, platform: { os: "linux", architecture: "arm64", variant: "v8" } };
+  const { response } = await inst.exportPlatforms([source, arm]);
+  const dir = await unpack(dest);
+  const top = JSON.parse(await readFile(join(dir, "index.json"), "utf8")) as Index;
+  assert.equal(top.manifests.length, 1);
+  assert.equal(top.manifests[0].mediaType, MediaType.ociIndex);
+  assert.equal(response["containerimage.digest"], top.manifests[0].digest);
+  assert.equal(response["containerimage.config.digest"], undefined, "an index has no single config");
+  const index = await blob<Index & { annotations?: Record<string, string> }>(dir, top.manifests[0]);
+  assert.deepEqual(index.annotations, { "org.example.kind": "multi" });
+  assert.deepEqual(index.manifests.map((m) => m.platform), [
+    { architecture: "amd64", os: "linux" }, { architecture: "arm64", os: "linux", variant: "v8" },
+  ]);
+  const manifests = await Promise.all(index.manifests.map((m) => blob<Manifest & { annotations?: Record<string, string> }>(dir, m)));
+  assert.equal(manifests[0].annotations, undefined);
+  assert.deepEqual(manifests[1].annotations, { "org.example.only": "arm" });
+  const configs = await Promise.all(manifests.map((m) => blob<{ architecture: string }>(dir, m.config)));
+  assert.deepEqual(configs.map((c) => c.architecture), ["amd64", "arm64"]);
+  // The same layers serve both platforms here, so the blobs are stored once.
+  assert.deepEqual(manifests[0].layers, manifests[1].layers);
+});
+
+test("multi-platform: the docker exporter refuses, and index annotations need an index", async () => {
+  const docker = await createDockerExporter({ store, now }).resolve({ dest: join(root, "d.tar") });
+  assert.equal(docker.exportPlatforms, undefined);
+  const single = await createOciExporter({ store, now }).resolve({ dest: join(root, "s.tar"), "annotation-index.k": "v" });
+  await assert.rejects(single.export(source), (e: unknown) => isInvalidArgument(e) && /index annotations/.test(String(e)));
+  const wrong = await createOciExporter({ store, now }).resolve({ dest: join(root, "w.tar"), "annotation[linux/s390x].k": "v" });
+  await assert.rejects(wrong.exportPlatforms?.([source, { ...source, platform: { os: "linux", architecture: "arm64", variant: "v8" } }]) ?? Promise.resolve(),
+    (e: unknown) => isInvalidArgument(e) && /linux\/s390x/.test(String(e)));
+});

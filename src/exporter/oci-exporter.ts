@@ -11,6 +11,7 @@ import type { ExportOptions, ExportResult, ExportSource, Exporter, ExporterInsta
 import { parseImageAttrs, type ImageAttrs } from "./image-attrs.js";
 import { descriptorJson } from "./image-assembly.js";
 import { commitImage, imageResponse } from "./image-commit.js";
+import { checkSinglePlatformAttrs, commitImageIndex, indexResponse } from "./image-index.js";
 import { ociRefName } from "./image-names.js";
 import { LayerBlobCache } from "./layer-blobs.js";
 
@@ -63,13 +64,28 @@ class ImageLayoutExporterInstance implements ExporterInstance {
     this.name = `exporting to ${variant} image format`;
     this.#attrs = attrs;
     this.#deps = deps;
+    // A docker tarball's manifest.json lists images, not indexes; upstream refuses manifest lists there too.
+    if (variant === "oci") this.exportPlatforms = (sources, opts) => this.#writePlatforms(sources, opts);
   }
+
+  readonly exportPlatforms?: ExporterInstance["exportPlatforms"];
 
   /** See `ExporterInstance.export`. */
   async export(source: ExportSource, opts: ExportOptions = {}): Promise<ExportResult> {
+    checkSinglePlatformAttrs(this.#attrs);
     const desc = await commitImage(this.#deps, this.#attrs, source, opts);
-    const response = imageResponse(desc.manifest, desc.config.digest, this.#attrs.names);
-    const entries = this.#indexEntries(desc.manifest);
+    await this.#write(this.#indexEntries(desc.manifest), opts);
+    return { response: imageResponse(desc.manifest, desc.config.digest, this.#attrs.names) };
+  }
+
+  async #writePlatforms(sources: readonly ExportSource[], opts: ExportOptions = {}): Promise<ExportResult> {
+    const { index } = await commitImageIndex(this.#deps, this.#attrs, sources, opts);
+    await this.#write(this.#indexEntries(index), opts);
+    return { response: indexResponse(index, this.#attrs.names) };
+  }
+
+  /** The layout with `entries` in index.json, as a tarball or a directory. */
+  async #write(entries: Descriptor[], opts: ExportOptions): Promise<void> {
     const a = this.#attrs;
     const dest = a.dest as string;
     if (a.tar) {
@@ -81,7 +97,6 @@ class ImageLayoutExporterInstance implements ExporterInstance {
       await withStatus(opts.progress, `exporting to ${dest}`, () =>
         writeImageLayoutDir(dest, { provider: this.#deps.store, manifests: entries, signal: opts.signal }));
     }
-    return { response };
   }
 
   /** One index.json entry per name (none named: one unnamed entry), as containerd's archive writer does. */

@@ -42,6 +42,15 @@ export function formatPlatform(p: Platform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
 }
 
+/**
+ * The platform as containerd's Normalize + Format spell it, which is how upstream names a multi-platform
+ * result's parts (`linux/arm64`, not `linux/arm64/v8`; the local exporter's `linux_arm64` directories).
+ */
+export function platformId(p: Platform): string {
+  const n = normalizePlatform(p);
+  return formatPlatform(n.architecture === "arm64" && n.variant === "v8" ? stripVariant(n) : n);
+}
+
 export function platformMatches(want: Platform, have: Platform): boolean {
   const a = normalizePlatform(want);
   const b = normalizePlatform(have);

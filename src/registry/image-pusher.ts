@@ -1,6 +1,7 @@
 // Pushes an image held in a content store to one or more names: for each target repository, its blobs
 // (config and layers) go first, a few at a time, each skipped, mounted or uploaded (`blob-upload.ts`);
-// the manifest goes last, so a registry never holds a manifest whose blobs are missing. The first failure
+// the manifest goes last, so a registry never holds a manifest whose blobs are missing; for a multi-platform
+// image, each platform's manifest goes by digest before the index that names them. The first failure
 // stops everything still to come: a refused login pushes nothing further.
 import type { ContentProvider, ContentStore } from "../content/content-store.js";
 import type { Reference } from "../oci/reference.js";
@@ -20,12 +21,23 @@ export type PushProgress =
   | { kind: "blob"; digest: Digest; outcome: BlobOutcome; target: string }
   | { kind: "manifest"; target: string };
 
-export interface PushImageOptions {
-  /** Where to push; each name's tag is set, or with `byDigest` only the digest is pushed. */
-  names: readonly Reference[];
+/** One image's manifest and the blobs it names. */
+export interface PushedManifest {
   manifest: Descriptor;
   config: Descriptor;
   layers: readonly Descriptor[];
+}
+
+export interface PushImageOptions {
+  /** Where to push; each name's tag is set, or with `byDigest` only the digest is pushed. */
+  names: readonly Reference[];
+  /** The manifest the names point at; with `children`, the index over them. */
+  manifest: Descriptor;
+  /** Single-platform images: the config and layers; ignored with `children`. */
+  config?: Descriptor;
+  layers?: readonly Descriptor[];
+  /** Multi-platform images: the images of the index `manifest`, pushed (by digest) before it. */
+  children?: readonly PushedManifest[];
   /** Holds every blob; with `update`, pushed blobs get distribution-source labels for later mounts. */
   contentStore: ContentProvider & Partial<Pick<ContentStore, "update">>;
   /** Push the manifest by digest only (`push-by-digest`): no tag is set. */
@@ -61,8 +73,11 @@ export async function pushImage(client: RegistryClient, opts: PushImageOptions):
     for (const target of repositories(opts.names)) {
       const sameRegistry = pushed.filter((p) => p.registry === target.registry).map((p) => p.repository);
       await pushBlobs(client, target, opts, sameRegistry, result, stop);
+      for (const child of opts.children ?? []) {
+        await pushManifest(client, target, child.manifest, true, opts, stop.signal);
+      }
       for (const name of opts.names.filter((n) => n.name === target.name)) {
-        await pushManifest(client, name, opts, stop.signal);
+        await pushManifest(client, name, opts.manifest, opts.byDigest === true || !name.tag, opts, stop.signal);
       }
       pushed.push(target);
     }
@@ -82,7 +97,8 @@ function repositories(names: readonly Reference[]): Reference[] {
 async function pushBlobs(client: RegistryClient, target: Reference, opts: PushImageOptions, alsoIn: string[],
   result: PushResult, stop: AbortController): Promise<void> {
   const limiter = new Limiter(opts.concurrency ?? 3);
-  const blobs = [opts.config, ...opts.layers];
+  const images = opts.children ?? (opts.config ? [{ manifest: opts.manifest, config: opts.config, layers: opts.layers ?? [] }] : []);
+  const blobs = images.flatMap((img) => [img.config, ...img.layers]);
   const unique = blobs.filter((b, i) => blobs.findIndex((o) => o.digest === b.digest) === i);
   const runs = unique.map((blob) => limiter.run(async () => {
     if (stop.signal.aborted) throw canceledError(stop.signal);
@@ -103,18 +119,19 @@ async function pushBlobs(client: RegistryClient, target: Reference, opts: PushIm
   if (failed) throw stop.signal.reason instanceof Error ? stop.signal.reason : failed.reason;
 }
 
-async function pushManifest(client: RegistryClient, name: Reference, opts: PushImageOptions, signal: AbortSignal): Promise<void> {
-  const object = opts.byDigest || !name.tag ? opts.manifest.digest : name.tag;
-  const action = `push manifest ${opts.manifest.digest} to ${name.name}${object.startsWith("sha256:") ? "@" : ":"}${object}`;
-  const body = await opts.contentStore.readBlob(opts.manifest.digest);
+async function pushManifest(client: RegistryClient, name: Reference, manifest: Descriptor, byDigest: boolean,
+  opts: PushImageOptions, signal: AbortSignal): Promise<void> {
+  const object = byDigest ? manifest.digest : name.tag as string;
+  const action = `push manifest ${manifest.digest} to ${name.name}${byDigest ? "@" : ":"}${object}`;
+  const body = await opts.contentStore.readBlob(manifest.digest);
   const res = await client.request({
     ref: name, path: `manifests/${object}`, method: "PUT", actions: ["push", "pull"], action, signal,
-    headers: { "Content-Type": opts.manifest.mediaType, "Content-Length": String(body.length) },
+    headers: { "Content-Type": manifest.mediaType, "Content-Length": String(body.length) },
     body: () => new Uint8Array(body),
   });
   if (!res.ok) throw await registryErrorFromResponse(res, action, name.registry);
   await discard(res);
-  opts.onProgress?.({ kind: "manifest", target: name.toString() });
+  opts.onProgress?.({ kind: "manifest", target: byDigest ? `${name.name}@${manifest.digest}` : name.toString() });
 }
 
 async function knownSources(store: PushImageOptions["contentStore"], digest: Digest, registry: string): Promise<string[]> {

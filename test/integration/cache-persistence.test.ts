@@ -165,3 +165,36 @@ test("automatic GC keeps the store under its limit during a loop of builds", asy
     }
   }
 });
+
+test("--no-cache-filter re-runs the named stage's steps and keeps the others CACHED", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  const dir = await workdir(t, "nocachefilter");
+  const root = join(dir, "root");
+  const ctx = join(dir, "ctx");
+  await mkdir(ctx);
+  await writeFile(join(ctx, "Dockerfile"), [
+    `FROM ${BASE} AS base`,
+    "RUN date +%s%N > /base.stamp",
+    "FROM base AS app",
+    "RUN date +%s%N > /app.stamp",
+    "",
+  ].join("\n"));
+  const runStep = (b: Awaited<ReturnType<typeof buildDockerfile>>, stage: string): boolean | undefined =>
+    [...b.vertices.values()].find((v) => v.name.startsWith(`[${stage} `) && v.name.includes("RUN"))?.cached;
+  const first = await buildDockerfile(root, ctx, join(dir, "1.tar"));
+  assert.equal(first.code, 0, first.stderr);
+  const filtered = await buildDockerfile(root, ctx, join(dir, "2.tar"), ["--no-cache-filter", "app"]);
+  assert.equal(filtered.code, 0, filtered.stderr);
+  assert.equal(runStep(filtered, "base"), true, "the base stage's RUN stays CACHED");
+  assert.equal(runStep(filtered, "app"), false, "the app stage's RUN runs again");
+  const [t1, t2] = [await readTar(join(dir, "1.tar")), await readTar(join(dir, "2.tar"))];
+  assert.deepEqual(t2.get("base.stamp")?.content, t1.get("base.stamp")?.content);
+  assert.notDeepEqual(t2.get("app.stamp")?.content, t1.get("app.stamp")?.content, "a new container wrote a new stamp");
+  // The same through buildctl's spelling, and --no-cache for everything.
+  const viaOpt = await buildDockerfile(root, ctx, join(dir, "3.tar"), ["--opt", "no-cache=base"]);
+  assert.equal(runStep(viaOpt, "base"), false);
+  assert.equal(runStep(viaOpt, "app"), false, "a stage built on a re-run stage runs again too");
+  const all = await buildDockerfile(root, ctx, join(dir, "4.tar"), ["--no-cache"]);
+  assert.equal(runStep(all, "base"), false);
+  assert.equal(runStep(all, "app"), false);
+});
