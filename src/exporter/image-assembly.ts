@@ -91,6 +91,7 @@ export async function assembleImage(store: ContentStore, input: ImageAssemblyInp
     mediaType: layerMediaType(l.compression, input.ociTypes),
     digest: l.digest,
     size: l.size,
+    ...(l.annotations ? { annotations: l.annotations } : {}),
   }));
   const manifestJson = buildManifest(config, layers, input.ociTypes, input.manifestAnnotations);
   const manifestDigest = sha256(manifestJson);

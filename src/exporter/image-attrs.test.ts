@@ -46,3 +46,13 @@ test("bad attrs are InvalidArgument naming the attr", () => {
   assert.throws(() => parseImageAttrs("docker", { compression: "zstd" }), /oci-mediatypes/);
   assert.throws(() => parseImageAttrs("docker", { "annotation-manifest-descriptor.k": "v" }), /oci-mediatypes=false/);
 });
+
+test("compression=estargz is gzip in eStargz layout, with OCI media types", () => {
+  const a = parseImageAttrs("docker", { compression: "estargz", "oci-mediatypes": "false" });
+  assert.equal(a.compression, "gzip");
+  assert.equal(a.estargz, true);
+  assert.equal(a.ociTypes, true, "upstream turns OCI media types on for estargz");
+  assert.equal(parseImageAttrs("oci", { compression: "gzip" }).estargz, false);
+  assert.throws(() => parseImageAttrs("oci", { compression: "estargz", "compression-level": "12" }), /compression-level/);
+  assert.throws(() => parseImageAttrs("oci", { compression: "lz4" }), /estargz/);
+});

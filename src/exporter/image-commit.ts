@@ -32,6 +32,7 @@ export async function commitImage(deps: CommitDeps, attrs: ImageAttrs, source: E
   const epochSeconds = attrs.epoch === undefined ? undefined : Math.floor(attrs.epoch.getTime() / 1000);
   const blobs = await withStatus(opts.progress, "exporting layers", () => deps.layerBlobs.blobs(source.layers, {
     compression: attrs.compression,
+    estargz: attrs.estargz,
     level: attrs.compressionLevel,
     forceCompression: attrs.forceCompression,
     sourceDateEpoch: attrs.rewriteTimestamp ? epochSeconds : undefined,

@@ -6,7 +6,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { compressStream } from "../oci/compress.js";
+import { estargzFromTar } from "../oci/estargz.js";
 import { writeLayerTar } from "../oci/layer-writer.js";
 import { layerCompression, type LayerCompression } from "../oci/media-types.js";
 import { readXattrsOfDirs } from "../oci/xattr-batch.js";
@@ -29,10 +31,14 @@ export interface LayerBlob {
   compression: LayerCompression;
   /** The tar had no entries (the layer changed nothing). */
   empty: boolean;
+  /** Descriptor annotations the blob needs (eStargz's TOC digest and uncompressed size). */
+  annotations?: Record<string, string>;
 }
 
 export interface LayerBlobOptions {
   compression: LayerCompression;
+  /** With gzip: lay the blob out as eStargz (lazily pullable; `compression=estargz`). */
+  estargz?: boolean;
   level?: number;
   /** Clamp mtimes in the tars to this many seconds since the epoch (`rewrite-timestamp`). */
   sourceDateEpoch?: number;
@@ -113,7 +119,7 @@ export class LayerBlobCache {
    * timestamp rewrite: both ask for bytes made here.
    */
   async #pulled(path: string, opts: LayerBlobOptions): Promise<LayerBlob | undefined> {
-    if (!this.#origins || opts.forceCompression || opts.sourceDateEpoch !== undefined) return undefined;
+    if (!this.#origins || opts.forceCompression || opts.estargz || opts.sourceDateEpoch !== undefined) return undefined;
     const origin = await this.#origins.lookup(path);
     if (origin === undefined || layerCompression(origin.mediaType) !== opts.compression) return undefined;
     if (!(await this.#stillStored(origin.digest))) return undefined;
@@ -163,6 +169,7 @@ export class LayerBlobCache {
   }
 
   async #make(path: string, opts: LayerBlobOptions, xattrs: XattrBatch): Promise<LayerBlob> {
+    if (opts.estargz) return this.#makeEstargz(path, opts, xattrs);
     const compressor = compressStream(opts.compression, { level: opts.level, signal: opts.signal });
     const stored = this.#store.ingest(compressor, { signal: opts.signal });
     const tar = writeLayerTar(path, compressor, {
@@ -182,11 +189,35 @@ export class LayerBlobCache {
       empty: t.value.entries === 0,
     };
   }
+
+  /** The layer tar re-laid as eStargz while it is written; its diffID is the decompressed eStargz stream's. */
+  async #makeEstargz(path: string, opts: LayerBlobOptions, xattrs: XattrBatch): Promise<LayerBlob> {
+    const tarOut = new PassThrough();
+    const conversion = estargzFromTar(tarOut, { level: opts.level, signal: opts.signal });
+    const stored = this.#store.ingest(conversion.blob, { signal: opts.signal });
+    const tar = writeLayerTar(path, tarOut, {
+      signal: opts.signal,
+      sourceDateEpoch: opts.sourceDateEpoch,
+      xattrs: xattrs?.then((m) => m.get(path)),
+    });
+    const [t, s, c] = await Promise.allSettled([tar, stored, conversion.done]);
+    if (t.status === "rejected") throw t.reason;
+    if (c.status === "rejected") throw c.reason;
+    if (s.status === "rejected") throw s.reason;
+    return {
+      digest: s.value.digest,
+      size: s.value.size,
+      diffId: c.value.diffId,
+      compression: "gzip",
+      empty: t.value.entries === 0,
+      annotations: c.value.annotations,
+    };
+  }
 }
 
 /** Settings that change a layer's blob; force-compression does not (it only rules out pulled blobs). */
 function keyOf(path: string, opts: LayerBlobOptions): string {
-  return [path, opts.compression, opts.level ?? "", opts.sourceDateEpoch ?? ""].join("\0");
+  return [path, opts.estargz ? "estargz" : opts.compression, opts.level ?? "", opts.sourceDateEpoch ?? ""].join("\0");
 }
 
 /**
