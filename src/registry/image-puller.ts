@@ -7,6 +7,7 @@ import type { Digest } from "../util/digest.js";
 import { GantryError, canceledError, codeOf, isCanceled, isNotFound, messageOf } from "../util/errors.js";
 import { Limiter } from "../util/limiter.js";
 import { bodyChunks } from "./body-chunks.js";
+import { noteSource } from "./distribution-source.js";
 import type { RegistryClient } from "./registry-client.js";
 import { RegistryError, registryErrorFromNetwork } from "./registry-error.js";
 import type { ResolvedImage } from "./resolver.js";
@@ -56,6 +57,8 @@ export async function pullImage(client: RegistryClient, resolved: ResolvedImage,
     const outcomes = await Promise.allSettled(unique.map((layer) => limiter.run(async () => {
       const fetched = await fetchLayer(client, resolved, layer, { ...opts, signal: stop.signal });
       (fetched ? result.fetched : result.present).push(layer.digest);
+      // Pushes of images built on this one can then mount the layer from here instead of uploading it.
+      await noteSource(store, layer.digest, resolved.ref);
     }, stop.signal).catch((err: unknown) => {
       stop.abort(err);
       throw err;

@@ -10,7 +10,8 @@ import { parseReference } from "../oci/reference.js";
 import type { Descriptor } from "../oci/types.js";
 import { sha256 } from "../util/digest.js";
 import { GantryError, codeOf } from "../util/errors.js";
-import { DISTRIBUTION_SOURCE_LABEL, pushImage } from "./image-pusher.js";
+import { DISTRIBUTION_SOURCE_LABEL } from "./distribution-source.js";
+import { pushImage } from "./image-pusher.js";
 import { RegistryClient } from "./registry-client.js";
 import { FakeRegistry } from "./testing/fake-registry.js";
 

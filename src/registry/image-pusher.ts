@@ -10,12 +10,10 @@ import type { Digest } from "../util/digest.js";
 import { canceledError } from "../util/errors.js";
 import { Limiter } from "../util/limiter.js";
 import { pushBlob, type BlobOutcome } from "./blob-upload.js";
+import { knownSources, noteSource } from "./distribution-source.js";
 import { discard } from "./http-retry.js";
 import type { RegistryClient } from "./registry-client.js";
 import { registryErrorFromResponse } from "./registry-error.js";
-
-/** containerd's label naming the repositories of a registry a blob is known to be in (comma separated). */
-export const DISTRIBUTION_SOURCE_LABEL = "containerd.io/distribution.source.";
 
 export type PushProgress =
   | { kind: "blob"; digest: Digest; outcome: BlobOutcome; target: string }
@@ -132,21 +130,4 @@ async function pushManifest(client: RegistryClient, name: Reference, manifest: D
   if (!res.ok) throw await registryErrorFromResponse(res, action, name.registry);
   await discard(res);
   opts.onProgress?.({ kind: "manifest", target: byDigest ? `${name.name}@${manifest.digest}` : name.toString() });
-}
-
-async function knownSources(store: PushImageOptions["contentStore"], digest: Digest, registry: string): Promise<string[]> {
-  try {
-    const info = await store.info(digest);
-    return (info.labels?.[DISTRIBUTION_SOURCE_LABEL + registry] ?? "").split(",").filter(Boolean);
-  } catch {
-    return []; // only a hint: a push works without it
-  }
-}
-
-/** Records that `target` now holds the blob, so a push to another repository can mount it. */
-async function noteSource(store: PushImageOptions["contentStore"], digest: Digest, target: Reference): Promise<void> {
-  if (!store.update) return;
-  const known = await knownSources(store, digest, target.registry);
-  if (known.includes(target.repository)) return;
-  await store.update(digest, { [DISTRIBUTION_SOURCE_LABEL + target.registry]: [...known, target.repository].join(",") });
 }
