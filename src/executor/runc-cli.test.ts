@@ -1,7 +1,7 @@
 // RuncCli against a fake `runc` shell script, so its process handling is tested without root.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RuncCli } from "./runc-cli.js";
@@ -15,7 +15,7 @@ while :; do case "$1" in --root|--log|--log-format) shift 2;; *) break;; esac; d
 cmd=$1; shift
 case "$cmd" in
 run)
-  pidfile=$3
+  while [ "$1" != "--pid-file" ]; do shift; done; pidfile=$2
   case $(cat "$DIR/mode") in
   exit7) echo out; echo err >&2; echo $$ > "$pidfile"; exit 7;;
   badexec) echo '{"level":"error","msg":"runc run failed: unable to start container process: exec: \\"nope\\": executable file not found in $PATH"}' > "$DIR/log"; exit 1;;
@@ -25,7 +25,7 @@ kill)
   echo x >> "$DIR/kills"
   [ "$(wc -l < "$DIR/kills")" -lt 3 ] && { echo "container does not exist" >&2; exit 1; }
   pkill -KILL -P "$(cat "$DIR/runpid")"; kill -KILL "$(cat "$DIR/runpid")"; exit 0;;
-delete) echo "container \\"$2\\" does not exist" >&2; exit 1;;
+delete) echo "$2" >> "$DIR/deletes"; echo "container \\"$2\\" does not exist" >&2; exit 1;;
 esac
 `;
 
@@ -74,5 +74,13 @@ describe("RuncCli", () => {
 
   it("treats deleting a missing container as done", async () => {
     await cli.delete("gone");
+  });
+
+  it("deleteLeftover calls runc delete only when runc still has state for the container", async () => {
+    await rm(join(dir, "deletes"), { force: true });
+    await cli.deleteLeftover("cleaned");
+    await mkdir(join(dir, "state", "left"), { recursive: true });
+    await cli.deleteLeftover("left");
+    assert.deepEqual((await readFile(join(dir, "deletes"), "utf8")).split("\n").filter(Boolean), ["left"]);
   });
 });

@@ -1,9 +1,8 @@
 // ExecOp: run a command in a container over the op's mounts; writable mounts with an output become results.
-import { lstat, readdir, rm, rmdir } from "node:fs/promises";
-import { join } from "node:path";
 import { MountType, NetMode, SecurityMode, type ExecOp, type Op } from "../gen/pb/ops_pb.js";
 import type { MutableRef } from "../cache/ref-manager.js";
 import type { NetworkMode, ProcessSpec } from "../executor/executor.js";
+import { removeEmptyStubs } from "../executor/remove-stubs.js";
 import { formatPlatform } from "../oci/platform.js";
 import type { Platform } from "../oci/types.js";
 import type { CacheMap, CacheMapDep, Op as SolverOp, OpContext } from "../solver/types.js";
@@ -109,16 +108,11 @@ export function createExecOp(op: Op, exec: ExecOp, platform: Platform, build: Bu
   };
 }
 
-/** Removes the mount points the executor had to create, deepest first, when they are still empty. */
+/**
+ * Removes the mount points the executor created and left behind, deepest first, when they are still empty.
+ * The runc executor removes its empty stubs itself while the root is still mounted, so this mount is only
+ * paid for stubs it kept (or by an executor that does not clean up).
+ */
 async function removeStubs(root: MutableRef, stubs: readonly string[], tmpDir: string): Promise<void> {
-  await withMounted(root, tmpDir, async (dir) => {
-    for (const stub of [...stubs].reverse()) {
-      const p = join(dir, stub);
-      const st = await lstat(p).catch(() => undefined);
-      if (!st) continue;
-      if (st.isDirectory()) {
-        if ((await readdir(p)).length === 0) await rmdir(p);
-      } else if (st.isFile() && st.size === 0) await rm(p);
-    }
-  });
+  await withMounted(root, tmpDir, (dir) => removeEmptyStubs(dir, stubs));
 }

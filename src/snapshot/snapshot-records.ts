@@ -4,7 +4,9 @@
 // writes the record (atomically) last; removal deletes the record first and the directory after. So a
 // crash leaves at worst a directory without a record, which `open` deletes. Commit rewrites the record
 // atomically, so a snapshot is either still the active `key` or already the committed `name`.
-import { mkdir, readdir, readFile, rm, unlink } from "node:fs/promises";
+// Only committed records are synced to disk: an active or view snapshot that a power cut loses (or leaves
+// with a torn record) is a leftover that `open` deletes anyway, so it is written without an fsync.
+import { mkdir, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { atomicWrite } from "../util/atomic-write.js";
 import { errnoOf, GantryError } from "../util/errors.js";
@@ -107,7 +109,8 @@ export class SnapshotRecords {
       await mkdir(dir);
       await fill(dir, id);
       const rec: SnapshotRecord = { ...init, chain: [...init.chain], id, created: new Date().toISOString() };
-      await atomicWrite(join(dir, RECORD_FILE), JSON.stringify(rec));
+      if (rec.kind === "committed") await atomicWrite(join(dir, RECORD_FILE), JSON.stringify(rec));
+      else await writeFile(join(dir, RECORD_FILE), JSON.stringify(rec), { flag: "wx" });
       this.#put(rec);
       return rec;
     } catch (err) {
