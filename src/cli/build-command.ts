@@ -9,6 +9,7 @@ import { readStdin } from "./read-stdin.js";
 import { createPrinter, PROGRESS_MODES, type ProgressMode } from "./progress/create-printer.js";
 import { errorSummary } from "./progress/error-summary.js";
 import { writeMetadataFile } from "./metadata-file.js";
+import { parseSshSpec, resolveSshAgents } from "../session/ssh-agent-sockets.js";
 
 export const BUILD_FLAGS: FlagSpec[] = [
   { names: ["--frontend"], kind: "string" },
@@ -17,6 +18,8 @@ export const BUILD_FLAGS: FlagSpec[] = [
   { names: ["--output", "-o"], kind: "list" },
   { names: ["--progress"], kind: "string" },
   { names: ["--no-cache"], kind: "bool" },
+  // buildx's flag (buildctl has only --opt no-cache=…): stages whose steps must not come from the cache.
+  { names: ["--no-cache-filter"], kind: "list" },
   { names: ["--secret"], kind: "list" },
   { names: ["--ssh"], kind: "list" },
   { names: ["--export-cache"], kind: "list" },
@@ -50,17 +53,30 @@ function parseSecrets(values: string[]): Record<string, SecretSource> {
   return out;
 }
 
-function unsupported(args: ReturnType<typeof parseArgs>, flags: string[]): void {
-  for (const f of flags) {
-    if (flagList(args, f).length) {
-      throw new GantryError("Unimplemented", `${f} is not supported by gantry yet; remove it to build without it.`);
-    }
-  }
+/**
+ * One `--export-cache`/`--import-cache` value: CSV attrs with a type (a bare value is a registry ref, as
+ * buildctl reads it). Local directories are made absolute here: a daemon resolves paths from its own cwd.
+ */
+function parseCacheFlag(value: string, flag: string): { type: string; attrs: Record<string, string> } {
+  if (!value.includes("=")) return { type: "registry", attrs: { ref: value } };
+  const { type, ...attrs } = parseCsvAttrs(value, flag);
+  if (!type) throw new GantryError("InvalidArgument", `Invalid ${flag} "${value}": type= is required (local, registry or inline).`);
+  for (const k of ["dest", "src"]) if (type === "local" && attrs[k]) attrs[k] = resolve(attrs[k]);
+  return { type, attrs };
+}
+
+/** `--no-cache-filter a,b` (repeatable) is the Dockerfile frontend's `no-cache=a,b` attr. */
+function withNoCacheFilter(attrs: Record<string, string>, filters: string[]): Record<string, string> {
+  const stages = filters.flatMap((f) => f.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+  if (filters.length === 0) return attrs;
+  if (stages.length === 0) throw new GantryError("InvalidArgument", "Invalid --no-cache-filter: name at least one stage.");
+  const given = attrs["no-cache"];
+  if (given === "") return attrs; // --opt no-cache= already ignores the cache everywhere
+  return { ...attrs, "no-cache": [...(given ? given.split(",") : []), ...stages].join(",") };
 }
 
 export async function buildCommand(argv: string[], client: () => Promise<Client>): Promise<number> {
   const args = parseArgs(argv, BUILD_FLAGS, "build");
-  unsupported(args, ["--ssh", "--export-cache", "--import-cache"]);
   const progress = (flagValue(args, "--progress") ?? process.env.BUILDKIT_PROGRESS ?? "auto") as ProgressMode;
   if (!PROGRESS_MODES.includes(progress)) {
     throw new GantryError("InvalidArgument", `Invalid --progress "${progress}": use auto, tty, plain, rawjson or quiet.`);
@@ -70,11 +86,15 @@ export async function buildCommand(argv: string[], client: () => Promise<Client>
   const locals = Object.fromEntries(Object.entries(keyValues(flagList(args, "--local"), "--local")).map(([k, v]) => [k, resolve(v)]));
   const opts: SolveOptions = {
     frontend,
-    frontendAttrs: keyValues(flagList(args, "--opt"), "--opt"),
+    frontendAttrs: withNoCacheFilter(keyValues(flagList(args, "--opt"), "--opt"), flagList(args, "--no-cache-filter")),
     exports,
     locals,
     secrets: parseSecrets(flagList(args, "--secret")),
     noCache: flagBool(args, "--no-cache"),
+    // Checked here, before anything runs: a missing agent socket is the user's to fix.
+    ssh: await resolveSshAgents(flagList(args, "--ssh").map(parseSshSpec)),
+    cacheExports: flagList(args, "--export-cache").map((v) => parseCacheFlag(v, "--export-cache")),
+    cacheImports: flagList(args, "--import-cache").map((v) => parseCacheFlag(v, "--import-cache")),
   };
   if (!frontend) opts.definition = await readStdin("The LLB definition");
   const printer = createPrinter(progress, process.stderr);

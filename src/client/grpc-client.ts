@@ -76,7 +76,7 @@ export class GrpcClient implements Client {
 
   async solve(o: SolveOptions): Promise<SolveResult> {
     const { targets, wire } = exportTargets(o.exports ?? []);
-    const session = new ClientSession({ locals: o.locals, secrets: clientSecrets(o.secrets), exports: targets });
+    const session = new ClientSession({ locals: o.locals, secrets: clientSecrets(o.secrets), exports: targets, ssh: o.ssh });
     const stop = new AbortController();
     const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
     const attached = this.#attach(session, signal);

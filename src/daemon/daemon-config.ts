@@ -14,7 +14,10 @@ export interface DaemonConfig {
   debug: boolean;
   addresses: string[];
   tls?: TlsConfig;
+  /** `--debugaddr` / `[grpc] debugAddress`: health, /metrics and /debug/vars over plain HTTP. */
   debugAddress?: string;
+  /** How long a stopping daemon lets running builds finish before canceling them (`--shutdown-grace`). */
+  shutdownGraceSeconds?: number;
   insecureRegistries: string[];
   maxParallelism?: number;
 }

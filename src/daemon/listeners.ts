@@ -2,7 +2,7 @@
 // socket-activated file descriptors, all serving gRPC over HTTP/2.
 import { readFileSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { createSecureServer, createServer, type Http2Server, type Http2SecureServer } from "node:http2";
+import { createSecureServer, createServer, type Http2Server, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { dirname } from "node:path";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { GantryError } from "../util/errors.js";
@@ -10,7 +10,10 @@ import type { TlsConfig } from "./daemon-config.js";
 
 export interface Listening {
   addresses: string[];
-  close(): Promise<void>;
+  /** Refuses new connections and removes the unix socket files; open connections go on. Idempotent. */
+  stopAccepting(): Promise<void>;
+  /** Stops accepting, then ends every open connection (a GOAWAY, then destroyed after `graceMs`, default 1 s). */
+  close(graceMs?: number): Promise<void>;
 }
 
 type AnyServer = Http2Server | Http2SecureServer;
@@ -78,11 +81,30 @@ export async function startListeners(handler: NodeHandlerFn, addresses: string[]
     for (const o of open) o.server.close();
     throw err;
   }
+  const sessions = new Set<ServerHttp2Session>();
+  for (const o of open) {
+    o.server.on("session", (h2: ServerHttp2Session) => {
+      sessions.add(h2);
+      h2.once("close", () => sessions.delete(h2));
+    });
+  }
+  let closed: Promise<void> | undefined;
+  const stopAccepting = async (): Promise<void> => {
+    // server.close() settles only when the last connection ends; keep it to await in close().
+    closed ??= Promise.all(open.map((o) => new Promise<void>((r) => o.server.close(() => r())))).then(() => undefined);
+    for (const o of open) if (o.unlink) await rm(o.unlink, { force: true });
+  };
   return {
     addresses,
-    async close() {
-      await Promise.all(open.map((o) => new Promise<void>((r) => o.server.close(() => r()))));
-      for (const o of open) if (o.unlink) await rm(o.unlink, { force: true });
+    stopAccepting,
+    async close(graceMs = 1000) {
+      await stopAccepting();
+      for (const h2 of sessions) h2.close();
+      const timer = setTimeout(() => {
+        for (const h2 of sessions) h2.destroy();
+      }, graceMs);
+      await closed;
+      clearTimeout(timer);
     },
   };
 }

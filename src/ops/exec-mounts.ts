@@ -1,6 +1,7 @@
 // Prepares an ExecOp's mounts for the executor: writable snapshots for the root and output mounts,
 // read-only views for inputs, cache directories, tmpfs, secret files. Everything it makes, `release` undoes.
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { CacheSharingOpt, MountType, type ExecOp, type Mount as PbMount } from "../gen/pb/ops_pb.js";
 import type { CacheSharing, MutableRef } from "../cache/ref-manager.js";
@@ -8,6 +9,8 @@ import type { ExecMount } from "../executor/executor.js";
 import type { Mount } from "../snapshot/snapshotter.js";
 import type { OpContext } from "../solver/types.js";
 import { GantryError, isNotFound } from "../util/errors.js";
+import { DEFAULT_SSH_ID, hasSshForwarding, noSshAgentMessage } from "../session/ssh-forwarding.js";
+import { listenSshSocket } from "../session/ssh-socket-server.js";
 import type { BuildContext } from "./build-context.js";
 import type { OpDeps } from "./op-deps.js";
 import type { WorkerRef } from "./worker-ref.js";
@@ -88,8 +91,7 @@ async function prepareOne(m: PbMount, inputs: readonly WorkerRef[], ctx: OpConte
     case MountType.SECRET:
       return secretMount(m, ctx, deps, build, c);
     case MountType.SSH:
-      if (m.SSHOpt?.optional) return undefined;
-      throw new GantryError("Unimplemented", `SSH agent forwarding (mount at ${m.dest}) is not supported yet.`);
+      return sshMount(m, ctx, deps, build, c);
     default:
       throw new GantryError("InvalidArgument", `Unknown mount type ${m.mountType} at ${m.dest}.`);
   }
@@ -136,4 +138,29 @@ async function secretMount(m: PbMount, ctx: OpContext, deps: OpDeps, build: Buil
   await chmod(file, opt?.mode || 0o400);
   await chown(file, opt?.uid ?? 0, opt?.gid ?? 0);
   return { dest: m.dest, mounts: [], hostPath: file, readonly: true };
+}
+
+// A unix socket bound at the mount's target; each connection to it reaches the client's agent. An
+// optional mount the client does not forward is left out, as upstream does.
+async function sshMount(m: PbMount, ctx: OpContext, deps: OpDeps, build: BuildContext, c: Collect): Promise<ExecMount | undefined> {
+  const opt = m.SSHOpt;
+  const id = opt?.ID || DEFAULT_SSH_ID;
+  const session = build.session;
+  if (!hasSshForwarding(session)) {
+    if (opt?.optional) return undefined;
+    throw new GantryError("NotFound", noSshAgentMessage(id));
+  }
+  try {
+    await session.checkSsh(id, { signal: ctx.signal });
+  } catch (err) {
+    if (isNotFound(err) && opt?.optional) return undefined;
+    throw err;
+  }
+  // Socket paths are limited to 107 bytes: fall back to the system temp dir when the state dir is deep.
+  const parentDir = deps.tmpDir.length <= 60 ? deps.tmpDir : tmpdir();
+  const sock = await listenSshSocket(session, {
+    id, parentDir, uid: opt?.uid ?? 0, gid: opt?.gid ?? 0, mode: (opt?.mode ?? 0o600) & 0o777, signal: ctx.signal,
+  });
+  c.cleanups.push(() => sock.close());
+  return { dest: m.dest, mounts: [], hostPath: sock.path, readonly: false };
 }

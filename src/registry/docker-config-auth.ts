@@ -2,6 +2,7 @@
 // `~/.docker/config.json`), the same place `docker login` writes: per-host `credHelpers`, a default
 // `credsStore`, or base64 `auths` entries. The file is re-read on every lookup so a `docker login` made while
 // the daemon runs takes effect.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
@@ -21,12 +22,27 @@ export interface RegistryCredentials {
 /** Looks up credentials for a registry host (`docker.io`, `localhost:5000`); undefined means anonymous. */
 export type CredentialSource = (registry: string, opts?: { signal?: AbortSignal }) => Promise<RegistryCredentials | undefined>;
 
+// The credentials of the build being served, when its client supplies them (gantryd: the client's session).
+const buildCredentials = new AsyncLocalStorage<CredentialSource>();
+
+/**
+ * Runs `fn` with `source` standing in for the docker config: every lookup a `dockerConfigCredentials()`
+ * source makes inside `fn` (and the async work it starts) asks `source` instead, as upstream's daemon asks
+ * the build's session rather than its own config. Registry clients are shared by builds, so the scope
+ * travels with the async context, not with the client.
+ */
+export function withBuildCredentials<T>(source: CredentialSource, fn: () => T): T {
+  return buildCredentials.run(source, fn);
+}
+
 export interface DockerConfigAuthOptions {
   /** The directory holding config.json; default `$DOCKER_CONFIG`, else `~/.docker`. */
   configDir?: string;
   env?: NodeJS.ProcessEnv;
   /** How long a credential helper may take; default 30 s. */
   helperTimeoutMs?: number;
+  /** Whether a `withBuildCredentials` scope takes over (default true; a client answering for itself says false). */
+  followBuildScope?: boolean;
 }
 
 interface DockerConfigFile {
@@ -39,7 +55,8 @@ const DOCKER_HUB_SERVER = "https://index.docker.io/v1/";
 const DOCKER_HUB_ALIASES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
 
 /**
- * A `CredentialSource` reading docker's config. Order, as docker: `credHelpers[host]`, then `credsStore`,
+ * A `CredentialSource` reading docker's config, unless `withBuildCredentials` scoped another source.
+ * Order, as docker: `credHelpers[host]`, then `credsStore`,
  * then `auths` (also consulted when a helper has nothing for the host). A missing file means anonymous;
  * an unreadable or invalid file, or a failing helper, is FailedPrecondition naming the file or helper.
  */
@@ -48,6 +65,8 @@ export function dockerConfigCredentials(opts: DockerConfigAuthOptions = {}): Cre
   const dir = opts.configDir ?? (env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker"));
   const file = join(dir, "config.json");
   return async (registry, lookup = {}) => {
+    const scoped = opts.followBuildScope === false ? undefined : buildCredentials.getStore();
+    if (scoped) return scoped(registry, lookup);
     const config = await readDockerConfig(file);
     if (!config) return undefined;
     const host = canonicalHost(registry);

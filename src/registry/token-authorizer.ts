@@ -1,6 +1,7 @@
 // Registry authorization: learns each registry's challenge from its first 401, then sends Basic credentials
-// or a Bearer token obtained from the challenge's realm. Tokens are cached per registry and scope until
-// shortly before they expire; concurrent requests for the same token share one fetch.
+// or a Bearer token obtained from the challenge's realm. Tokens are cached per registry, scope and identity
+// until shortly before they expire; concurrent requests for the same token share one fetch.
+import { createHash } from "node:crypto";
 import { canceledError, GantryError } from "../util/errors.js";
 import { FlightGroup } from "../util/flight-group.js";
 import { parseAuthChallenges, type AuthChallenge } from "./auth-challenge.js";
@@ -49,10 +50,12 @@ export class TokenAuthorizer {
       return creds?.username === undefined ? undefined
         : `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ""}`).toString("base64")}`;
     }
-    const key = `${registry} ${scope}`;
+    // Tokens are kept per identity too: gantryd's builds share this client but bring their own credentials.
+    const creds = await this.#credentials(registry, signal);
+    const key = `${registry} ${scope} ${identityOf(creds)}`;
     const cached = this.#tokens.get(key);
     if (cached && cached.expiresAt > this.#now()) return `Bearer ${cached.value}`;
-    const token = await raceSignal(this.#fetches.do(key, () => this.#fetchToken(registry, scope, challenge)), signal);
+    const token = await raceSignal(this.#fetches.do(key, () => this.#fetchToken(registry, scope, challenge, creds)), signal);
     this.#tokens.set(key, token);
     return `Bearer ${token.value}`;
   }
@@ -66,12 +69,11 @@ export class TokenAuthorizer {
     const pick = all.find((c) => c.scheme === "bearer" && c.params.realm) ?? all.find((c) => c.scheme === "basic");
     if (!pick) return false;
     this.#challenges.set(registry, pick);
-    this.#tokens.delete(`${registry} ${scope}`);
+    for (const key of this.#tokens.keys()) if (key.startsWith(`${registry} ${scope} `)) this.#tokens.delete(key);
     return true;
   }
 
-  async #fetchToken(registry: string, scope: string, challenge: AuthChallenge): Promise<CachedToken> {
-    const creds = await this.#credentials(registry);
+  async #fetchToken(registry: string, scope: string, challenge: AuthChallenge, creds: RegistryCredentials | undefined): Promise<CachedToken> {
     if (creds?.registryToken) return { value: creds.registryToken, expiresAt: Number.POSITIVE_INFINITY };
     const realm = parseRealm(challenge.params.realm, registry);
     const scopes = [...new Set([scope, ...(challenge.params.scope ?? "").split(" ")].filter(Boolean))];
@@ -119,6 +121,12 @@ export class TokenAuthorizer {
   #now(): number {
     return this.#opts.now?.() ?? Date.now();
   }
+}
+
+/** A short stand-in for who the credentials are, so cached tokens never cross identities. */
+function identityOf(creds: RegistryCredentials | undefined): string {
+  if (!creds) return "anonymous";
+  return createHash("sha256").update(JSON.stringify([creds.username, creds.password, creds.identityToken, creds.registryToken])).digest("hex").slice(0, 16);
 }
 
 function parseRealm(realm: string | undefined, registry: string): URL {

@@ -15,6 +15,9 @@ import { serveGrpc, type GrpcHandler, type GrpcServerCall } from "./grpc-h2-serv
 import { methodPath, unaryRoute } from "./grpc-typed.js";
 import { packetConnOver } from "./packet-conn.js";
 import { metadataValues, sessionHeaderPairs, type SessionInfo } from "./session-headers.js";
+import { sshAgentRoutes, type SshAgents } from "./ssh-agent-service.js";
+import { registryAuthRoute } from "./auth-service.js";
+import { dockerConfigCredentials, type CredentialSource } from "../registry/docker-config-auth.js";
 
 export type ClientSecret = { file: string } | { env: string } | { data: Uint8Array };
 
@@ -30,6 +33,13 @@ export interface ClientSessionOptions {
   secrets?: Record<string, ClientSecret>;
   /** Export targets by exporter index. */
   exports?: ExportTarget[];
+  /** `--ssh` agent sockets by id (from `resolveSshAgents`); served as moby.sshforward.v1.SSH. */
+  ssh?: SshAgents;
+  /**
+   * Registry credentials the daemon may ask for (moby.filesync.v1.Auth/Credentials). Default: this
+   * process's docker config, as buildctl always offers; `false` offers none.
+   */
+  registryAuth?: CredentialSource | false;
 }
 
 /** What one client offers the daemon. Serve it over one Control.Session call at a time. */
@@ -50,6 +60,8 @@ export class ClientSession {
     if (opts.locals && Object.keys(opts.locals).length) routes.set(methodPath(FileSync.method.diffCopy), fileSyncHandler(opts.locals));
     if (opts.secrets && Object.keys(opts.secrets).length) routes.set(...secretsRoute(opts.secrets));
     if (opts.exports?.length) routes.set(methodPath(FileSend.method.diffCopy), fileSendHandler(opts.exports));
+    if (opts.registryAuth !== false) routes.set(...registryAuthRoute(opts.registryAuth ?? dockerConfigCredentials({ followBuildScope: false })));
+    if (opts.ssh && Object.keys(opts.ssh).length) for (const [path, h] of sshAgentRoutes(opts.ssh)) routes.set(path, h);
     this.#routes = routes;
   }
 

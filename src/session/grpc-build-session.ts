@@ -1,24 +1,32 @@
 // A client's session as the daemon uses it: BuildSession's calls become gRPC calls on the HTTP/2
 // connection that runs inside the client's Control.Session stream.
 import { mkdir } from "node:fs/promises";
-import type { Writable } from "node:stream";
+import type { Duplex, Writable } from "node:stream";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { FileSync } from "../gen/moby/filesync/v1/filesync_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { Secrets } from "../gen/moby/buildkit/secrets/v1/secrets_pb.js";
+import { BytesMessageSchema, SSH } from "../gen/moby/sshforward/v1/ssh_pb.js";
 import { GantryError, codeOf } from "../util/errors.js";
 import type { BuildSession, LocalSyncOptions, LocalSyncStats } from "./build-session.js";
 import { receiveDiffCopy } from "./diffcopy-receiver.js";
 import { FILE_SEND_METHOD, openFileSendWriter, sendDirToClient, type FileSendOptions } from "./file-send-client.js";
-import type { GrpcH2Client, OutgoingMetadata } from "./grpc-h2-client.js";
+import type { GrpcClientStream, GrpcH2Client, OutgoingMetadata } from "./grpc-h2-client.js";
 import { callUnary, methodPath } from "./grpc-typed.js";
 import { packetConnOver } from "./packet-conn.js";
 import { putMetadataValues, type SessionInfo } from "./session-headers.js";
 import type { SendStats } from "./diffcopy-sender.js";
+import { decodeBytes } from "./ssh-agent-service.js";
+import { CREDENTIALS_METHOD, fetchSessionCredentials, memoizedCredentials } from "./auth-service.js";
+import type { CredentialSource } from "../registry/docker-config-auth.js";
+import { SSH_ID_METADATA, noSshAgentMessage, type SshForwarding } from "./ssh-forwarding.js";
+import { relayChunks } from "./ssh-relay.js";
 
 const DIFF_COPY = methodPath(FileSync.method.diffCopy);
+const FORWARD_AGENT = methodPath(SSH.method.forwardAgent);
 
 /** A live session. Its calls fail with Unavailable once the connection is gone (see `closed`). */
-export class GrpcBuildSession implements BuildSession {
+export class GrpcBuildSession implements BuildSession, SshForwarding {
   readonly id: string;
   readonly name: string;
   readonly sharedKey: string;
@@ -78,6 +86,45 @@ export class GrpcBuildSession implements BuildSession {
       }
       throw err;
     }
+  }
+
+  async checkSsh(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.supports(methodPath(SSH.method.checkAgent))) throw new GantryError("NotFound", noSshAgentMessage(id));
+    try {
+      await callUnary(this.#client, SSH.method.checkAgent, { ID: id }, { signal: opts.signal });
+    } catch (err) {
+      const code = codeOf(err);
+      if (code === "NotFound" || code === "Unimplemented") throw new GantryError("NotFound", noSshAgentMessage(id), { cause: err });
+      throw err;
+    }
+  }
+
+  async forwardSsh(id: string, conn: Duplex, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    let c: GrpcClientStream;
+    try {
+      c = this.#client.stream(FORWARD_AGENT, { metadata: { [SSH_ID_METADATA]: id }, signal: opts.signal });
+    } catch (err) {
+      conn.destroy();
+      throw err;
+    }
+    try {
+      await relayChunks(conn, {
+        incoming: decodeBytes(c.responses),
+        send: (data) => c.send(toBinary(BytesMessageSchema, create(BytesMessageSchema, { data }))),
+        closeSend: () => c.closeSend(),
+      }, opts);
+    } finally {
+      c.cancel();
+    }
+  }
+
+  /**
+   * The client's registry credentials as a source for one build (each host asked once), or undefined
+   * when the client does not serve moby.filesync.v1.Auth/Credentials.
+   */
+  registryCredentials(): CredentialSource | undefined {
+    if (!this.supports(CREDENTIALS_METHOD)) return undefined;
+    return memoizedCredentials((host, opts) => fetchSessionCredentials(this.#client, host, opts));
   }
 
   /** A Writable whose bytes go to the client's export target (tar, oci and docker outputs). */
