@@ -9,7 +9,7 @@ import { readStdin } from "./read-stdin.js";
 import { createPrinter, PROGRESS_MODES, type ProgressMode } from "./progress/create-printer.js";
 import { errorSummary } from "./progress/error-summary.js";
 import { writeMetadataFile } from "./metadata-file.js";
-import { parseSshSpec, resolveSshAgents } from "../session/ssh-agent-sockets.js";
+import { sshAgentsOf } from "../client/ssh-agents.js";
 
 export const BUILD_FLAGS: FlagSpec[] = [
   { names: ["--frontend"], kind: "string" },
@@ -92,7 +92,7 @@ export async function buildCommand(argv: string[], client: () => Promise<Client>
     secrets: parseSecrets(flagList(args, "--secret")),
     noCache: flagBool(args, "--no-cache"),
     // Checked here, before anything runs: a missing agent socket is the user's to fix.
-    ssh: await resolveSshAgents(flagList(args, "--ssh").map(parseSshSpec)),
+    ssh: await sshAgentsOf(flagList(args, "--ssh")),
     cacheExports: flagList(args, "--export-cache").map((v) => parseCacheFlag(v, "--export-cache")),
     cacheImports: flagList(args, "--import-cache").map((v) => parseCacheFlag(v, "--import-cache")),
   };

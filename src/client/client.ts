@@ -21,7 +21,7 @@ export interface SolveOptions {
   locals?: Record<string, string>;
   secrets?: Record<string, SecretSource>;
   noCache?: boolean;
-  /** `--ssh`: the agent socket forwarded for each id (`resolveSshAgents` in session/ssh-agent-sockets.ts). */
+  /** `--ssh`: the agent socket forwarded for each id (`sshAgentsOf` in ssh-agents.ts). */
   ssh?: Record<string, string>;
   /** `--export-cache` / `--import-cache` entries (type local, registry, inline + attrs). */
   cacheExports?: ExportEntry[];

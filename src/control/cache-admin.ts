@@ -1,6 +1,7 @@
 // The controller's cache administration: `du`, `prune`, and the automatic GC that runs once builds have
 // gone quiet (upstream runs it about a second after each solve) and, if builds left work for it, when
-// the engine closes (the embedded CLI closes right after its one build).
+// the engine closes (the embedded CLI closes right after its one build). GC never starts while a build
+// runs: measuring and removing records would compete with the build's own I/O.
 import type { GcPolicy } from "../cache/gc-policy.js";
 import { runGc } from "../cache/gc-policy.js";
 import { cacheDiskUsage, pruneCache, type PruneOptions, type UsageInfo } from "../cache/cache-pruner.js";
@@ -25,6 +26,7 @@ export class CacheAdmin {
   #timer: NodeJS.Timeout | undefined;
   #dirty = false;
   #closed = false;
+  #running = 0;
 
   /** `policy` undefined: no automatic GC. */
   constructor(admin: RefAdmin, policy: readonly GcPolicy[] | undefined, delayMs = 1000) {
@@ -56,11 +58,29 @@ export class CacheAdmin {
     return this.#serial(() => runGc(this.#admin, policy, opts));
   }
 
-  /** A build saved results: GC runs after a quiet period, or at `close`. */
+  /** A build saved results: GC runs after a quiet period with no build running, or at `close`. */
   noteActivity(): void {
     if (!this.#policy || this.#closed) return;
     this.#dirty = true;
+    this.#arm();
+  }
+
+  /** A build starts; GC waits until the returned function has been called for every running build. */
+  buildStarted(): () => void {
+    this.#running++;
     clearTimeout(this.#timer);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#running--;
+      if (this.#dirty) this.#arm();
+    };
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    if (this.#running > 0 || this.#closed) return;
     this.#timer = setTimeout(() => void this.gc().catch(() => undefined), this.#delayMs);
     this.#timer.unref();
   }

@@ -3,22 +3,28 @@
 import { join } from "node:path";
 import type { BuildSession } from "../session/build-session.js";
 import { loadDefinition } from "../llb/definition.js";
-import type { Frontend } from "../frontend/frontend.js";
+import type { Frontend, FrontendResult } from "../frontend/frontend.js";
 import { createDockerfileFrontend } from "../frontend/dockerfile/dockerfile-frontend.js";
 import { EngineBridge } from "./frontend-bridge.js";
+import { createGatewayFrontend } from "./gateway/gateway-frontend.js";
 import { llbGraph, type LlbPayload } from "../ops/llb-graph.js";
 import { createLlbOpResolver } from "../ops/op-resolver.js";
 import { WorkerRef } from "../ops/worker-ref.js";
-import { hostPlatform, formatPlatform } from "../oci/platform.js";
+import { hostPlatform, formatPlatform, parsePlatform } from "../oci/platform.js";
 import { createSolver, type Solver } from "../solver/solver.js";
 import { GantryError } from "../util/errors.js";
 import type { ProgressSink } from "../util/progress-event.js";
-import { createExporters, resolveExports, runExports } from "./exporters.js";
+import { createExporters, resolveExports, runExports, type PlatformResult } from "./exporters.js";
 import { defaultRoot, lockStateDir, resetTransientState } from "./state-dir.js";
 import { openWorker, parallelismOf, type Worker, type WorkerResults } from "./worker.js";
 import type { GcOptions } from "./cache-admin.js";
 import type { PruneOptions, UsageInfo } from "../cache/cache-pruner.js";
 import type { Exporter } from "../exporter/exporter.js";
+import { LayerBlobCache } from "../exporter/layer-blobs.js";
+import { parseCacheExport, type CacheEntry, type CacheExportSpec } from "../cache/remote/cache-attrs.js";
+import type { SolvedOutput } from "../solver/types.js";
+import { ImportingResults, openCacheImports, resolveCacheImports } from "./remote-cache-imports.js";
+import { exportRemoteCaches, withInlineCache, type CacheExportRun } from "./remote-cache-exports.js";
 
 export interface ControlSolveRequest {
   definition?: Uint8Array;
@@ -30,6 +36,10 @@ export interface ControlSolveRequest {
   entitlements?: string[];
   /** A frontend object to run instead of one by name (gantryd's client-driven builds). */
   frontendImpl?: Frontend;
+  /** `--export-cache` entries (types local, registry, inline). */
+  cacheExports?: CacheEntry[];
+  /** `--import-cache` entries (types local, registry). */
+  cacheImports?: CacheEntry[];
 }
 
 export interface ControllerOptions {
@@ -46,6 +56,8 @@ export class Controller {
   readonly #worker: Worker;
   readonly #solver: Solver<LlbPayload, WorkerRef>;
   readonly #results: WorkerResults;
+  readonly #importing: ImportingResults;
+  readonly #layerBlobs: LayerBlobCache;
   readonly #exporters: Map<string, Exporter>;
   readonly #unlock: () => Promise<void>;
   readonly #frontends = new Map<string, Frontend>([["dockerfile.v0", createDockerfileFrontend()]]);
@@ -54,41 +66,88 @@ export class Controller {
     this.#worker = parts.worker;
     this.#unlock = parts.unlock;
     this.#results = parts.worker.results;
-    this.#solver = createSolver({ resolveOp: createLlbOpResolver(parts.worker.deps), results: this.#results, parallelism: parts.parallelism });
-    this.#exporters = createExporters(parts.worker.deps.content, parts.worker.deps.registry, parts.worker.layerMemoDir);
+    this.#importing = new ImportingResults(this.#results, parts.worker.deps);
+    this.#layerBlobs = new LayerBlobCache(parts.worker.deps.content, { memoDir: parts.worker.layerMemoDir });
+    this.#solver = createSolver({ resolveOp: createLlbOpResolver(parts.worker.deps), results: this.#importing, parallelism: parts.parallelism });
+    this.#exporters = createExporters(parts.worker.deps.content, this.#layerBlobs, parts.worker.deps.registry);
+    this.#frontends.set("gateway.v0", createGatewayFrontend({ deps: parts.worker.deps, frontend: (n) => this.#frontends.get(n), workers: () => this.listWorkers() }));
   }
 
   async solve(req: ControlSolveRequest, opts: { signal?: AbortSignal; progress: ProgressSink }): Promise<{ exporterResponse: Record<string, string> }> {
+    const ended = this.#worker.cache.buildStarted();
+    try {
+      return await this.#solve(req, opts);
+    } finally {
+      ended();
+    }
+  }
+
+  async #solve(req: ControlSolveRequest, opts: { signal?: AbortSignal; progress: ProgressSink }): Promise<{ exporterResponse: Record<string, string> }> {
     const exports = await resolveExports(this.#exporters, withBuildArgDefaults(req.exports, req.frontendAttrs));
+    const cacheExports = (req.cacheExports ?? []).map(parseCacheExport);
+    const cacheImports = resolveCacheImports(req.cacheImports ?? []);
     const platform = hostPlatform();
     const build = { session: req.session, platform, entitlements: new Set(req.entitlements ?? []) };
-    const bridge = new EngineBridge({ solver: this.#solver, deps: this.#worker.deps, build, progress: opts.progress, noCache: req.noCache, signal: opts.signal });
+    const imported = await openCacheImports(cacheImports, this.#worker.deps, { progress: opts.progress, sessionId: req.session.id, signal: opts.signal });
+    const stopImporting = this.#importing.use(imported);
+    const bridge = new EngineBridge({ solver: this.#solver, deps: this.#worker.deps, build, progress: opts.progress, noCache: req.noCache, signal: opts.signal, frontends: (n) => this.#frontends.get(n) });
+    const solved: SolvedOutput<WorkerRef>[] = [];
     try {
-      const { definition, imageConfig } = await this.#definitionOf(req, bridge, opts.signal);
+      const { definition, imageConfig, refs } = await this.#definitionOf(req, bridge, opts.signal);
+      // Cache export reads what the solve resolved: keep a reference to each result until it is done.
+      const onSolved = cacheExports.length === 0 ? undefined
+        : (outs: SolvedOutput<WorkerRef>[]): void => void solved.push(...outs.map((o) => ({ ...o, result: o.result.clone() })));
       // An empty definition (what scratch() marshals to) builds the empty filesystem, as upstream's does.
-      const result = definition.length === 0
-        ? WorkerRef.scratch()
-        : await this.#solver.solve(llbGraph(loadDefinition(definition), build, { noCache: req.noCache }), { signal: opts.signal, progress: opts.progress });
+      const solveDefinition = (def: Uint8Array): Promise<WorkerRef> => (def.length === 0
+        ? Promise.resolve(WorkerRef.scratch())
+        : this.#solver.solve(llbGraph(loadDefinition(def), build, { noCache: req.noCache }), { signal: opts.signal, progress: opts.progress, onSolved }));
+      const platforms = refs && Object.keys(refs).length > 1 ? await solvePlatforms(refs, solveDefinition) : undefined;
+      const result = platforms ? platforms[0].result : await solveDefinition(definition);
       try {
-        const exporterResponse = await runExports(exports, {
-          result, refs: this.#worker.deps.refs, platform, imageConfig, sessionId: req.session.id, progress: opts.progress, signal: opts.signal,
-        });
-        return { exporterResponse };
+        return {
+          exporterResponse: await this.#export(req, {
+            exports, cacheExports, result, platforms, solved, imageConfig, platform, progress: opts.progress, signal: opts.signal,
+          }),
+        };
       } finally {
-        await result.release();
+        await Promise.allSettled((platforms ?? [{ result }]).map((p) => p.result.release()));
       }
     } finally {
+      stopImporting();
+      await Promise.allSettled(solved.map((o) => o.result.release()));
       await bridge.release();
     }
   }
 
-  async #definitionOf(req: ControlSolveRequest, bridge: EngineBridge, signal?: AbortSignal): Promise<{ definition: Uint8Array; imageConfig?: Uint8Array }> {
+  /** Runs the exporters (with the inline cache in the image config when asked), then the cache exports. */
+  async #export(req: ControlSolveRequest, x: {
+    exports: Awaited<ReturnType<typeof resolveExports>>; cacheExports: CacheExportSpec[]; result: WorkerRef;
+    platforms?: PlatformResult[]; solved: SolvedOutput<WorkerRef>[]; imageConfig?: Uint8Array; platform: ReturnType<typeof hostPlatform>;
+    progress: ProgressSink; signal?: AbortSignal;
+  }): Promise<Record<string, string>> {
+    const run: CacheExportRun = {
+      solved: x.solved, final: x.result, refs: this.#worker.deps.refs, layerBlobs: this.#layerBlobs, content: this.#worker.deps.content,
+      registry: this.#worker.deps.registry, progress: x.progress, sessionId: req.session.id, signal: x.signal,
+    };
+    // A multi-platform image gets no inline cache: the cache records follow the first platform's result only.
+    const inline = x.cacheExports.some((c) => c.type === "inline") && !x.platforms;
+    const imageConfig = inline ? await withInlineCache(run, x.imageConfig, x.platform) : x.imageConfig;
+    const response = await runExports(x.exports, {
+      result: x.result, refs: this.#worker.deps.refs, platform: x.platforms?.[0].platform ?? x.platform, imageConfig, platforms: x.platforms,
+      sessionId: req.session.id, progress: x.progress, signal: x.signal,
+    });
+    return { ...response, ...(await exportRemoteCaches(x.cacheExports, run)) };
+  }
+
+  async #definitionOf(req: ControlSolveRequest, bridge: EngineBridge, signal?: AbortSignal): Promise<{
+    definition: Uint8Array; imageConfig?: Uint8Array; refs?: FrontendResult["refs"];
+  }> {
     if (req.definition) return { definition: req.definition };
     if (!req.frontend && !req.frontendImpl) throw new GantryError("InvalidArgument", "Nothing to build: give an LLB definition on stdin or a --frontend.");
     const frontend = req.frontendImpl ?? this.#frontends.get(req.frontend ?? "");
     if (!frontend) throw new GantryError("InvalidArgument", `Unknown frontend "${req.frontend}": use ${[...this.#frontends.keys()].join(", ")}.`);
     const res = await frontend.solve(bridge, req.frontendAttrs, { signal });
-    return { definition: res.definition, imageConfig: res.metadata["containerimage.config"] };
+    return { definition: res.definition, imageConfig: res.metadata["containerimage.config"], refs: res.refs };
   }
 
   /** Cache records matching containerd-syntax `filters` (`type==exec.cachemount`, `id==…`, `description~=…`). */
@@ -124,6 +183,22 @@ export class Controller {
     await this.#worker.close();
     await this.#unlock();
   }
+}
+
+/** Solves each platform's definition of a multi-platform result at once; on a failure, releases the others. */
+async function solvePlatforms(refs: NonNullable<FrontendResult["refs"]>, solve: (def: Uint8Array) => Promise<WorkerRef>): Promise<PlatformResult[]> {
+  const entries = Object.entries(refs);
+  const settled = await Promise.allSettled(entries.map(([, r]) => solve(r.definition)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failed) {
+    await Promise.allSettled(settled.map((s) => (s.status === "fulfilled" ? s.value.release() : undefined)));
+    throw failed.reason;
+  }
+  return entries.map(([platform, r], i) => ({
+    result: (settled[i] as PromiseFulfilledResult<WorkerRef>).value,
+    platform: parsePlatform(platform),
+    imageConfig: r.metadata["containerimage.config"],
+  }));
 }
 
 /**

@@ -3,7 +3,8 @@
 import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Stats } from "node:fs";
-import type { BridgeRef, FileStat, FrontendBridge, ResolvedImageConfig } from "../frontend/frontend.js";
+import type { BridgeRef, FileStat, Frontend, FrontendBridge, FrontendResult, ResolvedImageConfig } from "../frontend/frontend.js";
+import type { FrontendCaller } from "../frontend/gateway/frontend-caller.js";
 import { loadDefinition } from "../llb/definition.js";
 import { formatPlatform } from "../oci/platform.js";
 import type { Platform } from "../oci/types.js";
@@ -25,13 +26,15 @@ export interface BridgeOptions {
   progress: ProgressSink;
   noCache: boolean;
   signal?: AbortSignal;
+  /** Frontends by name, for frontends that hand the build to another (`# syntax=` → gateway.v0). */
+  frontends?: (name: string) => Frontend | undefined;
 }
 
 /** Go's os.FileMode type bits, as fsutil's Stat carries them. */
 const MODE_DIR = 2 ** 31;
 const MODE_SYMLINK = 2 ** 27;
 
-export class EngineBridge implements FrontendBridge {
+export class EngineBridge implements FrontendBridge, FrontendCaller {
   readonly #o: BridgeOptions;
   readonly #refs = new Map<string, WorkerRef>();
   #warnDigest: string;
@@ -54,6 +57,24 @@ export class EngineBridge implements FrontendBridge {
     const id = `ref-${this.#refs.size}-${result.id}`;
     this.#refs.set(id, result);
     return { id };
+  }
+
+  /** The engine result behind `ref` (still owned by this bridge). NotFound for a ref it did not hand out. */
+  resultOf(ref: BridgeRef): WorkerRef {
+    const r = this.#refs.get(ref.id);
+    if (!r) throw new GantryError("NotFound", `Unknown result ${ref.id}.`);
+    return r;
+  }
+
+  /** The build's session id (gateway frontends get it in their environment). */
+  get sessionId(): string {
+    return this.#o.build.session.id;
+  }
+
+  async solveFrontend(name: string, attrs: Record<string, string>, opts: { signal?: AbortSignal } = {}): Promise<FrontendResult> {
+    const fe = this.#o.frontends?.(name);
+    if (!fe) throw new GantryError("InvalidArgument", `Unknown frontend "${name}": this build cannot run it.`);
+    return fe.solve(this, attrs, { signal: opts.signal ?? this.#o.signal });
   }
 
   async #withRoot<T>(ref: BridgeRef, fn: (dir: string) => Promise<T>): Promise<T> {

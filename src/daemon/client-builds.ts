@@ -7,8 +7,6 @@ import { GantryError } from "../util/errors.js";
 export interface ClientBuild {
   ref: string;
   bridge: FrontendBridge;
-  /** Results the client may refer to by id (sub-solves and frontend results). */
-  results: Map<string, { definition: Uint8Array; metadata: Record<string, Uint8Array> }>;
   finish(result: FrontendResult): void;
   fail(err: unknown): void;
 }
@@ -24,7 +22,7 @@ export class ClientBuilds {
     return {
       solve: (bridge, _attrs, opts) => new Promise<FrontendResult>((resolve, reject) => {
         const build: ClientBuild = {
-          ref, bridge, results: new Map(),
+          ref, bridge,
           finish: (r) => {
             this.#builds.delete(ref);
             resolve(r);

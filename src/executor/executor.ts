@@ -1,4 +1,5 @@
 // The Executor contract: the only place that starts containers.
+import type { Readable } from "node:stream";
 import type { Mount } from "../snapshot/snapshotter.js";
 
 export type NetworkMode = "none" | "host" | "sandbox";
@@ -18,6 +19,8 @@ export interface ProcessSpec {
   output?: (stream: 1 | 2, data: Uint8Array) => void;
   /** Runs without the sandbox's limits (security.insecure). */
   privileged?: boolean;
+  /** Bytes for the process's stdin (gateway frontends talk gRPC over stdio); without it stdin is /dev/null. */
+  stdin?: Readable;
 }
 
 /** A mount inside the container. Either snapshot mounts (overlay/bind, mounted by the executor) or tmpfs. */
@@ -36,8 +39,9 @@ export interface ExecMount {
 export interface RunResult {
   exitCode: number;
   /**
-   * Mount targets the executor had to create in the rootfs (container paths, parents first). The op removes
-   * them, in reverse, from the layer it keeps, as upstream removes mount stubs.
+   * Mount targets the executor created in the rootfs and could not remove itself (container paths, parents
+   * first; normally none: empty stubs are removed while the rootfs is still mounted, as upstream does). The op
+   * removes these, in reverse, from the layer it keeps.
    */
   createdStubs?: string[];
 }

@@ -2,7 +2,9 @@
 // never mix with other runc users'. Only `run` waits on a container; the rest are quick state changes.
 import { execFile, spawn } from "node:child_process";
 import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { GantryError, canceledError, messageOf } from "../util/errors.js";
 
@@ -18,6 +20,8 @@ export interface RuncRunOptions {
   /** runc's own JSON log, read back to explain a failed start. */
   logFile: string;
   output?: (stream: 1 | 2, data: Uint8Array) => void;
+  /** Piped to the container's stdin; without it stdin is /dev/null. */
+  stdin?: Readable;
   signal?: AbortSignal;
 }
 
@@ -39,15 +43,22 @@ export class RuncCli {
   }
 
   /**
-   * `runc run --keep` in the foreground with piped stdio; resolves with the container's exit code (signals
-   * as 128+n). A container that never started (bad command, bad mount) is InvalidArgument or Internal with
-   * runc's reason. On abort it kills the container (retrying until runc has created it), waits for runc to
-   * exit and rejects with Canceled. The caller still owns `delete`.
+   * `runc run` in the foreground with piped stdio; resolves with the container's exit code (signals as
+   * 128+n). runc removes the container when it exits (no `--keep`: a separate `runc delete` would cost a
+   * process per step). A container that never started (bad command, bad mount) is InvalidArgument or
+   * Internal with runc's reason. On abort it kills the container (retrying until runc has created it),
+   * waits for runc to exit and rejects with Canceled. The caller still calls `deleteLeftover`, for a runc
+   * that was killed before it could clean up.
    */
   async run(id: string, bundle: string, opts: RuncRunOptions): Promise<number> {
     const args = ["--root", this.#stateRoot, "--log", opts.logFile, "--log-format", "json",
-      "run", "--keep", "--pid-file", opts.pidFile, "--bundle", bundle, id];
-    const child = spawn(this.#runc, args, { stdio: ["ignore", "pipe", "pipe"] });
+      "run", "--pid-file", opts.pidFile, "--bundle", bundle, id];
+    const stdin = opts.stdin ? "pipe" : "ignore";
+    const child = spawn(this.#runc, args, { stdio: [stdin as "pipe", "pipe", "pipe"] });
+    if (opts.stdin) {
+      child.stdin.on("error", () => undefined); // EPIPE once the process exits; its exit status tells the story
+      opts.stdin.pipe(child.stdin);
+    }
     child.stdout.on("data", (b: Buffer) => opts.output?.(1, b));
     child.stderr.on("data", (b: Buffer) => opts.output?.(2, b));
     const exited = new Promise<Exit>((resolve, reject) => {
@@ -100,6 +111,14 @@ export class RuncCli {
       throw new GantryError("Internal", `Cannot delete runc container ${id}: ${stderr.trim() || messageOf(err)}`,
         { cause: err });
     }
+  }
+
+  /**
+   * Deletes container `id` only when runc still has state for it (`<stateRoot>/<id>`), so the usual case,
+   * a `run` that cleaned up after itself, costs a stat rather than a process.
+   */
+  async deleteLeftover(id: string): Promise<void> {
+    if (await exists(join(this.#stateRoot, id))) await this.delete(id);
   }
 
   /** Ids of the containers runc knows in our state root. */

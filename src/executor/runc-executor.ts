@@ -12,6 +12,7 @@ import { mountPointsUnder } from "./mount-points-under.js";
 import { ALL_CAPABILITIES, buildSpec, specToJson, type OciMount } from "./oci-spec.js";
 import { resolveInRoot } from "./resolve-in-root.js";
 import { buildResolvConf } from "./resolv-conf.js";
+import { removeEmptyStubs } from "./remove-stubs.js";
 import { RuncCli } from "./runc-cli.js";
 import { resolveUser } from "./user.js";
 import type { Mount } from "../snapshot/snapshotter.js";
@@ -27,14 +28,18 @@ export interface RuncExecutorOptions {
   hostResolvConf?: string;
 }
 
-/** What `run` reports; `createdStubs` extends the contract's RunResult (see the executor report). */
+/** What `run` reports; the stub lists extend the contract's RunResult. */
 export interface RuncRunResult extends RunResult {
   /**
-   * Container paths this run created in the root filesystem as mount targets (mount stubs: the op's mount
-   * destinations, /etc/hosts, /etc/resolv.conf and their missing parents), parents before children.
-   * The exec op removes the ones still empty, in reverse order, as upstream's stub cleaner does.
+   * Mount stubs this run created in the root filesystem (the op's mount destinations, /etc/hosts,
+   * /etc/resolv.conf and their missing parents) that are still there after the run, parents before
+   * children. The executor removes the empty ones itself before unmounting the root (upstream's stub
+   * cleaner), so this lists only stubs the process filled or linked over, normally none; the exec op
+   * need not mount the root again to clean up.
    */
   createdStubs?: string[];
+  /** Stubs this run created and removed again (empty after the run), children before parents. */
+  removedStubs?: string[];
 }
 
 /** Mount points that runc fills itself; destinations beneath them are runc's to create. */
@@ -109,20 +114,21 @@ export class RuncExecutor implements Executor {
       await mkdir(bundle, { mode: 0o711 });
       cleanup.defer(() => removeBundle(bundle));
       const rootfs = join(bundle, "rootfs");
-      await mkdir(rootfs, { mode: 0o755 });
+      const hostsFile = join(bundle, "hosts");
+      const resolvConf = join(bundle, "resolv.conf");
       cleanup.defer(() => unmountAll(rootfs));
-      await mountAll(root, rootfs);
+      // The root mount is a process spawn: write the bundle's own files meanwhile.
+      await settleAll([
+        mkdir(rootfs, { mode: 0o755 }).then(() => mountAll(root, rootfs)),
+        writeFile(hostsFile, buildHostsFile(process.hostname, process.extraHosts), { mode: 0o644 }),
+        readOptional(this.#hostResolvConf).then((host) =>
+          writeFile(resolvConf, buildResolvConf(host, process.network), { mode: 0o644 })),
+      ]);
 
       const user = await resolveUser(rootfs, process.user);
       const prepared = await prepareMounts(bundle, mounts, cleanup);
-      const createdStubs = await createStubs(rootfs, prepared);
+      const stubs = await createStubs(rootfs, prepared);
       await mkdirInRoot(rootfs, process.cwd || "/", { uid: user.uid, gid: user.gid });
-
-      const hostsFile = join(bundle, "hosts");
-      const resolvConf = join(bundle, "resolv.conf");
-      await writeFile(hostsFile, buildHostsFile(process.hostname, process.extraHosts), { mode: 0o644 });
-      await writeFile(resolvConf, buildResolvConf(await readOptional(this.#hostResolvConf), process.network),
-        { mode: 0o644 });
       const spec = buildSpec({
         id, rootfs, process, user, hostsFile, resolvConf, mounts: prepared.map((m) => m.oci),
         cgroupNamespace: env.cgroupNs, allCapabilities: env.allCaps,
@@ -130,12 +136,15 @@ export class RuncExecutor implements Executor {
       await writeFile(join(bundle, "config.json"), specToJson(spec));
 
       throwIfAborted(opts.signal);
-      cleanup.defer(() => env.cli.delete(id));
+      // `runc run` removes its container when it exits; only a runc that was killed or failed leaves state.
+      cleanup.defer(() => env.cli.deleteLeftover(id));
       const exitCode = await env.cli.run(id, bundle, {
         pidFile: join(bundle, "init.pid"), logFile: join(bundle, "runc.log"),
-        output: process.output, signal: opts.signal,
+        output: process.output, stdin: process.stdin, signal: opts.signal,
       });
-      result = { exitCode, createdStubs };
+      // While the root is still mounted, as upstream's stub cleaner does; what is left goes to the op.
+      const { removed, kept } = await removeEmptyStubs(rootfs, stubs);
+      result = { exitCode, createdStubs: kept.reverse(), removedStubs: removed };
     } catch (err) {
       // The run's own error is the one worth reporting; a cleanup failure after it would only hide it.
       await cleanup.run().catch(() => undefined);
@@ -239,6 +248,12 @@ async function readOptional(p: string): Promise<string | undefined> {
     if (errnoOf(err) === "ENOENT") return undefined;
     throw err;
   }
+}
+
+/** Waits for all of `work`, then rejects with the first failure: cleanup must not race a pending write. */
+async function settleAll(work: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** Deletes a bundle only once nothing is mounted inside it, so a failed unmount cannot cost a snapshot. */

@@ -83,3 +83,18 @@ test("errors carry the Dockerfile line; parser warnings go to bridge.warn", asyn
 test("a missing Dockerfile is NotFound", async () => {
   await assert.rejects(createDockerfileFrontend().solve(fakeBridge({}), {}, {}), { code: "NotFound" });
 });
+
+test("a platform list converts once per platform and returns a ref for each", async () => {
+  const bridge = fakeBridge({ dockerfile: { "Dockerfile": "from scratch\nARG TARGETARCH\nCOPY a /$TARGETARCH\n" } });
+  const result = await createDockerfileFrontend().solve(bridge, { platform: "linux/amd64, linux/arm64,linux/amd64" }, {});
+  assert.deepEqual(Object.keys(result.refs ?? {}), ["linux/amd64", "linux/arm64"], "normalised, without the duplicate");
+  for (const [platform, arch] of [["linux/amd64", "amd64"], ["linux/arm64", "arm64"]]) {
+    const ref = result.refs?.[platform];
+    assert.ok(ref);
+    const config = JSON.parse(new TextDecoder().decode(ref.metadata["containerimage.config"])) as { architecture: string };
+    assert.equal(config.architecture, arch);
+    assert.ok(new TextDecoder().decode(ref.definition).includes(`/${arch}`), `COPY lands in /${arch}`);
+  }
+  // The same check failure (lower-case `from`) is reported once, not per platform.
+  assert.equal(bridge.warnings.filter((w) => /casing/i.test(w)).length, 1, bridge.warnings.join("; "));
+});

@@ -2,15 +2,19 @@
 // Dockerfile to LLB and returns the definition with the image config.
 
 import type { Frontend, FrontendBridge, FrontendResult } from "../frontend.js";
+import { parsePlatform, platformId } from "../../oci/platform.js";
 import { local, marshalDefinition } from "../../llb/state.js";
 import { isNotFound, throwIfAborted } from "../../util/errors.js";
 import { readDockerignore } from "../../util/pattern-matcher.js";
 import { createNamedContextResolver } from "./convert/named-contexts.js";
 import { dockerfileToLLB } from "./convert/dockerfile-to-llb.js";
 import { toBridgeWarning } from "./checks/linter.js";
+import { forwardSyntax } from "./syntax-forward.js";
 
 const DEFAULT_FILENAME = "Dockerfile";
 const CONFIG_KEY = "containerimage.config";
+
+type FrontendPlatformResult = Pick<FrontendResult, "definition" | "metadata">;
 
 /**
  * Creates the Dockerfile frontend. `solve` throws LocationError (`Dockerfile:N: …`) for Dockerfile
@@ -34,6 +38,9 @@ async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, str
   })), signal ? { signal } : {});
   const dockerfile = await bridge.readFile(defRef, filename);
   throwIfAborted(signal);
+  // `# syntax=<image>` hands the whole build to that frontend image.
+  const forwarded = await forwardSyntax(bridge, new TextDecoder().decode(dockerfile), attrs, signal ? { signal } : {});
+  if (forwarded) return forwarded;
   let ignoreText = await readOptional(bridge, defRef, `${filename}.dockerignore`);
   if (ignoreText === undefined) {
     const ctxRef = await bridge.solve(marshalDefinition(local(contextLocal, {
@@ -45,18 +52,33 @@ async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, str
     ignoreText = await readOptional(bridge, ctxRef, ".dockerignore");
   }
   const resolveImageConfig = bridge.resolveImageConfig.bind(bridge);
-  const result = await dockerfileToLLB(dockerfile, {
-    attrs, filename, contextName: contextLocal, resolveImageConfig,
-    namedContexts: createNamedContextResolver(attrs, resolveImageConfig, signal),
-    dockerignorePatterns: ignoreText === undefined ? [] : readDockerignore(ignoreText),
-    // Check warnings go out as found, so those before a build error still reach the client.
-    onCheckWarning: (w) => bridge.warn(toBridgeWarning(w, filename)),
-    ...(signal ? { signal } : {}),
-  });
-  return {
-    definition: marshalDefinition(result.state, result.marshalOptions),
-    metadata: { [CONFIG_KEY]: result.imageConfigBytes },
+  const convert = async (platformAttrs: Record<string, string>, reportChecks: boolean): Promise<FrontendPlatformResult> => {
+    const result = await dockerfileToLLB(dockerfile, {
+      attrs: platformAttrs, filename, contextName: contextLocal, resolveImageConfig,
+      namedContexts: createNamedContextResolver(platformAttrs, resolveImageConfig, signal),
+      dockerignorePatterns: ignoreText === undefined ? [] : readDockerignore(ignoreText),
+      // Check warnings go out as found, so those before a build error still reach the client.
+      onCheckWarning: reportChecks ? (w) => bridge.warn(toBridgeWarning(w, filename)) : () => undefined,
+      ...(signal ? { signal } : {}),
+    });
+    return {
+      definition: marshalDefinition(result.state, result.marshalOptions),
+      metadata: { [CONFIG_KEY]: result.imageConfigBytes },
+    };
   };
+  const platforms = targetPlatforms(attrs.platform);
+  if (platforms.length <= 1) return convert(attrs, true);
+  // One conversion per target platform; the checks are the same for each, so only the first reports them.
+  const refs: Record<string, FrontendPlatformResult> = {};
+  for (const [i, p] of platforms.entries()) refs[p] = await convert({ ...attrs, platform: p }, i === 0);
+  const first = refs[platforms[0]];
+  return { definition: first.definition, metadata: {}, refs };
+}
+
+/** The `platform` attr's comma list, normalised, without duplicates (upstream dedupes them too). */
+function targetPlatforms(attr: string | undefined): string[] {
+  const list = (attr ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
+  return [...new Set(list.map((p) => platformId(parsePlatform(p))))];
 }
 
 async function readOptional(bridge: FrontendBridge, ref: Awaited<ReturnType<FrontendBridge["solve"]>>,
