@@ -78,6 +78,7 @@ export function createGitSourceOp(src: SourceOp, deps: OpDeps): Op<WorkerRef> {
           parent: null,
           signal: ctx.signal,
           fill: (dir) => cp(from, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true }),
+          commit: { recordType: "source.git.checkout", description: `git snapshot for ${redacted(remote)}#${ref || "HEAD"}` },
         });
         return [new WorkerRef(filled.ref)];
       } finally {
@@ -85,4 +86,15 @@ export function createGitSourceOp(src: SourceOp, deps: OpDeps): Op<WorkerRef> {
       }
     },
   };
+}
+
+/** The remote without credentials, for record descriptions that `du` prints. */
+function redacted(remote: string): string {
+  try {
+    const url = new URL(remote);
+    if (url.password) url.password = "xxxxx";
+    return url.toString();
+  } catch {
+    return remote; // scp-like (git@host:repo): no password to hide
+  }
 }

@@ -39,6 +39,9 @@ export function createImageSourceOp(src: SourceOp, platform: Platform, deps: OpD
         signal: ctx.signal,
         onLayer: (layer, done) => (done ? ctx.progress.statusDone(`extracting ${layer}`) : ctx.progress.status(`extracting ${layer}`, 0, 0)),
       });
+      // `image.recordtype` marks images the engine uses for itself (frontend images): prune keeps them unless --all.
+      const recordType = src.attrs["image.recordtype"];
+      if (top && (recordType === "internal" || recordType === "frontend")) deps.refs.describe(top, { recordType });
       return [new WorkerRef(top)];
     },
   };

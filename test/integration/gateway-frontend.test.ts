@@ -107,6 +107,10 @@ test("--frontend gateway.v0 runs the frontend image, which builds the Dockerfile
   // The frontend image was pulled and run: its load shows in the progress, beside the Dockerfile's steps.
   assert.match(res.stderr, /gantry-dockerfile-frontend/);
   assert.match(res.stderr, /RUN echo built-by-gateway/);
+  // The frontend image's record is typed `frontend`, which prune leaves alone unless --all.
+  const du = await runGantry(["--root", root, "du", "--verbose", "--filter", "type==frontend"]);
+  assert.equal(du.code, 0, du.stderr);
+  assert.match(du.stdout.toString(), /Type:\s+frontend/);
 });
 
 test("# syntax= hands a dockerfile.v0 build to the named frontend image", async (t) => {

@@ -38,6 +38,9 @@ test("ADD <git url>#branch:subdir copies that directory of the branch", async (t
       await writeFile(join(work, "sub", "hello.txt"), "v2\n");
       sh("git commit -qam two && git push -q ../repo.git main && cd ../repo.git && git update-server-info", work);
       assert.equal(await build(), "v2\n", "a moved branch is fetched again");
+      const checkouts = await client.diskUsage(["type==source.git.checkout"]);
+      assert.ok(checkouts.some((r) => r.description.startsWith(`git snapshot for http://127.0.0.1:${PORT}/repo.git#main`)),
+        JSON.stringify(checkouts.map((r) => r.description)));
     } finally {
       await client.close();
     }
