@@ -168,49 +168,31 @@ export class LayerBlobCache {
     }
   }
 
+  /**
+   * Tars, compresses and ingests in one pass. For eStargz the tar goes through the converter, whose
+   * decompressed stream (with its TOC) is what the diffID covers.
+   */
   async #make(path: string, opts: LayerBlobOptions, xattrs: XattrBatch): Promise<LayerBlob> {
-    if (opts.estargz) return this.#makeEstargz(path, opts, xattrs);
-    const compressor = compressStream(opts.compression, { level: opts.level, signal: opts.signal });
-    const stored = this.#store.ingest(compressor, { signal: opts.signal });
-    const tar = writeLayerTar(path, compressor, {
-      signal: opts.signal,
-      sourceDateEpoch: opts.sourceDateEpoch,
-      xattrs: xattrs?.then((m) => m.get(path)),
-    });
-    const [t, s] = await Promise.allSettled([tar, stored]);
-    // The tar side's error is the cause; the ingest then only saw a stream closed early.
-    if (t.status === "rejected") throw t.reason;
-    if (s.status === "rejected") throw s.reason;
-    return {
-      digest: s.value.digest,
-      size: s.value.size,
-      diffId: t.value.diffId,
-      compression: opts.compression,
-      empty: t.value.entries === 0,
-    };
-  }
-
-  /** The layer tar re-laid as eStargz while it is written; its diffID is the decompressed eStargz stream's. */
-  async #makeEstargz(path: string, opts: LayerBlobOptions, xattrs: XattrBatch): Promise<LayerBlob> {
-    const tarOut = new PassThrough();
-    const conversion = estargzFromTar(tarOut, { level: opts.level, signal: opts.signal });
-    const stored = this.#store.ingest(conversion.blob, { signal: opts.signal });
+    const tarOut = opts.estargz ? new PassThrough() : compressStream(opts.compression, { level: opts.level, signal: opts.signal });
+    const conversion = opts.estargz ? estargzFromTar(tarOut, { level: opts.level, signal: opts.signal }) : undefined;
+    const stored = this.#store.ingest(conversion?.blob ?? tarOut, { signal: opts.signal });
     const tar = writeLayerTar(path, tarOut, {
       signal: opts.signal,
       sourceDateEpoch: opts.sourceDateEpoch,
       xattrs: xattrs?.then((m) => m.get(path)),
     });
-    const [t, s, c] = await Promise.allSettled([tar, stored, conversion.done]);
+    const [t, s, c] = await Promise.allSettled([tar, stored, conversion?.done]);
+    // The tar side's error is the cause; the others then only saw a stream closed early.
     if (t.status === "rejected") throw t.reason;
     if (c.status === "rejected") throw c.reason;
     if (s.status === "rejected") throw s.reason;
     return {
       digest: s.value.digest,
       size: s.value.size,
-      diffId: c.value.diffId,
-      compression: "gzip",
+      diffId: c.value?.diffId ?? t.value.diffId,
+      compression: opts.compression,
       empty: t.value.entries === 0,
-      annotations: c.value.annotations,
+      ...(c.value ? { annotations: c.value.annotations } : {}),
     };
   }
 }
