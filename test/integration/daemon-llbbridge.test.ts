@@ -7,13 +7,12 @@ import { connect as netConnect } from "node:net";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { BytesMessageSchema, Control } from "../../src/gen/moby/buildkit/v1/control_pb.js";
+import { Control } from "../../src/gen/moby/buildkit/v1/control_pb.js";
 import { LLBBridge } from "../../src/gen/moby/buildkit/v1/frontend/gateway_pb.js";
 import { ClientSession, newSessionId } from "../../src/session/client-session.js";
-import { AsyncQueue } from "../../src/util/async-queue.js";
+import { attachSession } from "./helpers/attach-session.js";
 import { requires } from "./helpers/requires.js";
 import { startDaemon, type RunningDaemon } from "./helpers/daemon.js";
 
@@ -37,21 +36,7 @@ test("a client-driven Dockerfile build over LLBBridge exports to the client", as
   await writeFile(join(ctx, "a.txt"), "from the context\n");
   const out = join(ctx, "out");
   const session = new ClientSession({ locals: { context: ctx, dockerfile: ctx }, exports: [{ type: "dir", path: out }] });
-  const stop = new AbortController();
-  const inbox = new AsyncQueue<Uint8Array>();
-  const outgoing = session.serve(inbox);
-  const requests = (async function* () {
-    for await (const c of outgoing) yield create(BytesMessageSchema, { data: c });
-  })();
-  const attached = (async () => {
-    try {
-      for await (const m of control.session(requests, { headers: session.headers(), signal: stop.signal })) inbox.push(m.data);
-    } catch {
-      // ends with the test
-    } finally {
-      inbox.end();
-    }
-  })();
+  const attachment = attachSession(control, session);
   const ref = newSessionId();
   try {
     const solve = control.solve({ Ref: ref, Session: session.id, Frontend: "", ExporterDeprecated: "local", ExporterAttrsDeprecated: {} });
@@ -71,7 +56,6 @@ test("a client-driven Dockerfile build over LLBBridge exports to the client", as
     assert.equal(await readFile(join(out, "ran"), "utf8"), "ran\n");
   } finally {
     session.close();
-    stop.abort();
-    await attached;
+    await attachment.detach();
   }
 });

@@ -8,15 +8,14 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promi
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { BytesMessageSchema, Control } from "../../src/gen/moby/buildkit/v1/control_pb.js";
+import { Control } from "../../src/gen/moby/buildkit/v1/control_pb.js";
 import { openController } from "../../src/control/controller.js";
 import { ClientSession, newSessionId } from "../../src/session/client-session.js";
 import { createDirectSession } from "../../src/session/direct-session.js";
 import { withSshAgents } from "../../src/session/ssh-agent-service.js";
-import { AsyncQueue } from "../../src/util/async-queue.js";
+import { attachSession } from "./helpers/attach-session.js";
 import { requires } from "./helpers/requires.js";
 import { runGantry } from "./helpers/gantry-cli.js";
 import { startDaemon, type RunningDaemon } from "./helpers/daemon.js";
@@ -115,29 +114,14 @@ async function daemonBuild(ctx: string, ssh: Record<string, string>): Promise<st
   const control = createClient(Control, transport);
   const out = join(ctx, "out");
   const session = new ClientSession({ locals: { context: ctx, dockerfile: ctx }, exports: [{ type: "dir", path: out }], ssh });
-  const stop = new AbortController();
-  const inbox = new AsyncQueue<Uint8Array>();
-  const outgoing = session.serve(inbox);
-  const requests = (async function* () {
-    for await (const chunk of outgoing) yield create(BytesMessageSchema, { data: chunk });
-  })();
-  const attached = (async () => {
-    try {
-      for await (const m of control.session(requests, { headers: session.headers(), signal: stop.signal })) inbox.push(m.data);
-    } catch {
-      // ends with the build
-    } finally {
-      inbox.end();
-    }
-  })();
+  const attachment = attachSession(control, session);
   try {
     await control.solve({ Ref: newSessionId(), Session: session.id, Frontend: "dockerfile.v0", FrontendAttrs: { "no-cache": "" },
       Exporters: [{ Type: "local", Attrs: {} }] });
     return out;
   } finally {
     session.close();
-    stop.abort();
-    await attached;
+    await attachment.detach();
   }
 }
 
