@@ -60,3 +60,35 @@ test("a registered memo answers repeated queries and reuses file sums whose stat
   assert.notEqual(unmemoized, next, "without the memo, /a is hashed from its bytes again");
   assert.equal(memo.answers.size, 0, "unregistered: the memo is not used");
 });
+
+test("a wide tree: every file counts, small or streamed, and remembered sums answer unchanged files", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "cs-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // More entries than one stat slice, and files on both sides of the one-read size limit.
+  for (let d = 0; d < 3; d++) {
+    await mkdir(join(dir, `d${d}`));
+    for (let f = 0; f < 200; f++) await writeFile(join(dir, `d${d}`, `f${f}`), `${d}/${f}`);
+  }
+  await writeFile(join(dir, "big"), Buffer.alloc(200 * 1024, 7));
+  const plain = await contentChecksum(dir, "/");
+  const files = new Map<string, { sig: string; digest: string }>();
+  const memo = memoryMemo(files);
+  const unregister = registerChecksumMemo(dir, memo);
+  t.after(unregister);
+  assert.equal(await contentChecksum(dir, "/"), plain, "the memo does not change the answer");
+  assert.equal(files.size, 601);
+  // Remembered sums are believed while the stat matches: a planted digest shows they were used.
+  const planted = files.get("/d1/f5")!;
+  files.set("/d1/f5", { sig: planted.sig, digest: "planted" });
+  memo.answers.clear();
+  const withPlanted = await contentChecksum(dir, "/");
+  assert.notEqual(withPlanted, plain);
+  files.set("/d1/f5", planted);
+  for (const [path, change] of [["d2/f199", "changed"], ["big", Buffer.alloc(200 * 1024, 8)]] as const) {
+    memo.answers.clear();
+    const before = await contentChecksum(dir, "/");
+    await writeFile(join(dir, path), change);
+    memo.answers.clear();
+    assert.notEqual(await contentChecksum(dir, "/"), before, `a change to ${path} changes the checksum`);
+  }
+});

@@ -2,7 +2,7 @@
 // covers names, types, permission bits, owners, symlink targets and file bytes, never times, so a rebuild
 // whose inputs only got touched still hits the cache.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, lstatSync, readFileSync } from "node:fs";
 import { lstat, readdir, readlink, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { Stats } from "node:fs";
@@ -58,11 +58,16 @@ interface Walk {
   fresh: FileSum[];
 }
 
+/** The key a memo stores the checksum of `path` under with these options (see `ChecksumMemo.get`). */
+export function checksumQuery(path: string, opts: Pick<ChecksumOptions, "followSymlinks" | "wildcard"> = {}): string {
+  return JSON.stringify([posix.normalize(`/${path}`), opts.followSymlinks === true, opts.wildcard === true]);
+}
+
 /** Checksum of `path` (absolute inside the tree rooted at `root`). NotFound names the missing path. */
 export async function contentChecksum(root: string, path: string, opts: ChecksumOptions = {}): Promise<string> {
   const clean = posix.normalize(`/${path}`);
   const memo = memos.get(root);
-  const query = JSON.stringify([clean, opts.followSymlinks === true, opts.wildcard === true]);
+  const query = checksumQuery(clean, opts);
   const known = memo?.get(query);
   if (known !== undefined) return known;
   const w: Walk = { root, files: memo?.files, fresh: [] };
@@ -110,12 +115,20 @@ async function entryDigest(w: Walk, path: string, st: Stats): Promise<string> {
   const host = join(root, path);
   if (st.isDirectory()) {
     const names = (await readdir(host)).sort();
+    const stats = await lstatAll(host, names);
     const h = createHash("sha256").update(header("dir", st));
-    const children = await Promise.all(names.map(async (n) => {
+    // Entries whose digest is at hand (remembered files) get no promise: a rebuild of a big unchanged tree
+    // is mostly these.
+    const digests: string[] = new Array<string>(names.length);
+    const pending: Promise<void>[] = [];
+    names.forEach((n, i) => {
       const childPath = posix.join(path, n);
-      return [n, await entryDigest(w, childPath, await lstat(join(root, childPath)))] as const;
-    }));
-    for (const [n, d] of children) h.update(`${n}\0${d}\0`);
+      const known = knownFileDigest(w, childPath, stats[i]);
+      if (known !== undefined) digests[i] = known;
+      else pending.push(entryDigest(w, childPath, stats[i]).then((d) => void (digests[i] = d)));
+    });
+    await Promise.all(pending);
+    names.forEach((n, i) => h.update(`${n}\0${digests[i]}\0`));
     return h.digest("hex");
   }
   if (st.isSymbolicLink()) return sha256hex(header("symlink", st) + (await readlink(host)));
@@ -123,18 +136,64 @@ async function entryDigest(w: Walk, path: string, st: Stats): Promise<string> {
   return sha256hex(header("special", st) + `${st.rdev}`);
 }
 
-async function fileDigest(w: Walk, host: string, path: string, st: Stats): Promise<string> {
-  // Same inode, size, times, mode and owner as when it was hashed: the same bytes (what fsutil assumes too).
-  const sig = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}:${st.uid}:${st.gid}`;
+/** Synchronous work (in lstat units) since the walks last let the event loop turn. */
+let syncWork = 0;
+
+/** Counts `cost` units of synchronous work; true every 256 units, when the caller should yield. */
+function spend(cost: number): boolean {
+  syncWork += cost;
+  if (syncWork < 256) return false;
+  syncWork = 0;
+  return true;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * lstat of each name in `dir`. Synchronous calls in slices: a promise per entry costs several times the
+ * system call itself on a tree of tens of thousands of files; yielding between slices keeps the loop free.
+ */
+async function lstatAll(dir: string, names: readonly string[]): Promise<Stats[]> {
+  const out: Stats[] = [];
+  for (const n of names) {
+    if (spend(1)) await nextTurn();
+    out.push(lstatSync(join(dir, n)));
+  }
+  return out;
+}
+
+// Same inode, size, times, mode and owner as when it was hashed: the same bytes (what fsutil assumes too).
+function signature(st: Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.mode}:${st.uid}:${st.gid}`;
+}
+
+/** The remembered digest of regular file `path` when its stat still matches, else undefined. */
+function knownFileDigest(w: Walk, path: string, st: Stats): string | undefined {
+  if (!st.isFile()) return undefined;
   const known = w.files?.get(path);
-  if (known && known.sig === sig) return known.digest;
-  const digest = await fileLimiter.run(async () => {
+  return known && known.sig === signature(st) ? known.digest : undefined;
+}
+
+async function fileDigest(w: Walk, host: string, path: string, st: Stats): Promise<string> {
+  const known = knownFileDigest(w, path, st);
+  if (known !== undefined) return known;
+  const digest = st.size <= SMALL_FILE ? await smallFileDigest(host, st) : await fileLimiter.run(async () => {
     const h = createHash("sha256").update(header("file", st));
     for await (const chunk of createReadStream(host)) h.update(chunk as Buffer);
     return h.digest("hex");
   });
-  if (w.files) w.fresh.push({ path, sig, digest });
+  if (w.files) w.fresh.push({ path, sig: signature(st), digest });
   return digest;
+}
+
+/** Files up to this size are read in one synchronous call: a stream costs four pool round trips. */
+const SMALL_FILE = 64 * 1024;
+
+async function smallFileDigest(host: string, st: Stats): Promise<string> {
+  if (spend(4)) await nextTurn();
+  return createHash("sha256").update(header("file", st)).update(readFileSync(host)).digest("hex");
 }
 
 function header(kind: string, st: Stats): string {

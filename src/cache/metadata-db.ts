@@ -111,7 +111,8 @@ export class MetadataDb {
     this.#db.pragma("foreign_keys = ON");
     this.#db.pragma("busy_timeout = 5000");
     this.#db.exec(SCHEMA);
-    this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    // Writing the version each time would make every command (even `du`) start with a write transaction.
+    if (this.#db.pragma("user_version", { simple: true }) !== SCHEMA_VERSION) this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const p = (sql: string): Statement => this.#db.prepare(sql);
     this.#st = {
       allRefs: p("SELECT * FROM refs"),

@@ -9,6 +9,7 @@ import { assertNoMountsUnder, treeOf, withMounted } from "../snapshot/testsuite/
 import type { Result } from "../solver/types.js";
 import { createRefManager, type ImmutableRef, type RefManager } from "./ref-manager.js";
 import { MetadataDb } from "./metadata-db.js";
+import { checksumQuery, contentChecksum } from "./content-checksum.js";
 
 // ImmutableRef must stay usable as the solver's Result (checked at compile time).
 const asResult = (r: ImmutableRef): Result => r;
@@ -172,4 +173,23 @@ test("mountReadonly of scratch is an empty directory", async (t) => {
   const m = await env.refs.mountReadonly(null);
   assert.deepEqual(await treeOf(m.dir), {});
   await m.release();
+});
+
+test("knownChecksum answers what a view of the same ref computed, and nothing for other refs", async (t) => {
+  const env = await setup(t);
+  if (!env) return;
+  const a = await build(env.refs, null, { "f": "one" });
+  const b = await build(env.refs, null, { "f": "two" });
+  const query = checksumQuery("/f");
+  assert.equal(env.refs.knownChecksum(a, query), undefined);
+  const view = await env.refs.mountReadonly(a);
+  const sum = await contentChecksum(view.dir, "/f");
+  await view.release();
+  assert.equal(env.refs.knownChecksum(a, query), sum);
+  assert.equal(env.refs.knownChecksum(a, checksumQuery("/f", { followSymlinks: true })), undefined, "options are part of the query");
+  assert.equal(env.refs.knownChecksum(b, query), undefined);
+  const viewB = await env.refs.mountReadonly(b);
+  assert.notEqual(await contentChecksum(viewB.dir, "/f"), sum);
+  await viewB.release();
+  for (const r of [a, b]) await r.release();
 });

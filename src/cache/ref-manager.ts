@@ -57,6 +57,11 @@ export interface RefManager {
   diff(lower: ImmutableRef | null, upper: ImmutableRef | null, opts?: RefOptions): Promise<ImmutableRef | null>;
   /** Mounts a read-only view of `ref` on a temporary directory (scratch: an empty directory). */
   mountReadonly(ref: ImmutableRef | null, opts?: RefOptions): Promise<ReadonlyMount>;
+  /**
+   * The content checksum remembered for `ref` under `query` (`checksumQuery` in content-checksum.ts), or
+   * undefined: what a view of the ref would answer at once, without mounting one.
+   */
+  knownChecksum(ref: ImmutableRef, query: string): string | undefined;
   /** The ref's layers bottom → top (Unimplemented when the snapshotter is no LayerDiffer). */
   layers(ref: ImmutableRef | null): Promise<LayerDir[]>;
   /** A new handle on the ref pinned under `name`, or undefined. Counts as a use of the record. */
@@ -215,6 +220,10 @@ class SnapshotRefManager implements RefManager, RefAdmin, ResultRefs, HandleOwne
     }
     unregister = registerChecksumMemo(dir, this.#memoOf(rec));
     return { dir, release };
+  }
+
+  knownChecksum(ref: ImmutableRef, query: string): string | undefined {
+    return this.isLive(ref.id) ? this.#db.checksum(ref.id, query) : undefined;
   }
 
   async layers(ref: ImmutableRef | null): Promise<LayerDir[]> {

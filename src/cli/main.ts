@@ -2,10 +2,6 @@
 // `gantry`: buildctl's commands and flags. With no --addr (and no BUILDKIT_HOST) it builds in-process.
 import { codeOf, GantryError, messageOf } from "../util/errors.js";
 import type { Client } from "../client/client.js";
-import { connect } from "../client/connect.js";
-import { buildCommand } from "./build-command.js";
-import { debugCommand } from "./debug-command.js";
-import { duCommand, pruneCommand } from "./disk-commands.js";
 
 const USAGE = `Usage: gantry [--addr unix://…|tcp://…] [--tlscacert F --tlscert F --tlskey F] [--root DIR] COMMAND [flags]
 
@@ -48,17 +44,22 @@ function splitGlobal(argv: string[]): { global: GlobalOptions; rest: string[] } 
 async function main(argv: string[]): Promise<number> {
   const { global, rest } = splitGlobal(argv);
   const [command, ...args] = rest;
-  const client = (): Promise<Client> => connect({ addr: global.addr, root: global.root, tls: global.tls });
+  // Each command's modules (and the client transports behind connect) load only when that command runs:
+  // `--version` and `--help` then start as fast as node itself.
+  const client = async (): Promise<Client> => {
+    const { connect } = await import("../client/connect.js");
+    return connect({ addr: global.addr, root: global.root, tls: global.tls });
+  };
   switch (command) {
     case "build":
     case "b":
-      return buildCommand(args, client);
+      return (await import("./build-command.js")).buildCommand(args, client);
     case "du":
-      return duCommand(args, client);
+      return (await import("./disk-commands.js")).duCommand(args, client);
     case "prune":
-      return pruneCommand(args, client);
+      return (await import("./disk-commands.js")).pruneCommand(args, client);
     case "debug":
-      return debugCommand(args, client);
+      return (await import("./debug-command.js")).debugCommand(args, client);
     case undefined:
     case "help":
     case "--help":

@@ -1,7 +1,6 @@
 // The embedded mode: the engine runs in this process. The controller module is loaded on demand so that the
 // CLI starts fast for commands that never build, and so the client layer does not depend on the engine.
 import type { BuildSession } from "../session/build-session.js";
-import { createDirectSession } from "../session/direct-session.js";
 import type { Client, PruneOptions, SolveOptions, SolveResult, UsageRecord, WorkerInfo } from "./client.js";
 import type { ExportEntry } from "./client.js";
 import type { ProgressSink } from "../util/progress-event.js";
@@ -14,6 +13,8 @@ interface EngineSolveRequest {
   exports: ExportEntry[];
   session: BuildSession;
   noCache: boolean;
+  cacheExports?: ExportEntry[];
+  cacheImports?: ExportEntry[];
 }
 
 interface Engine {
@@ -40,7 +41,11 @@ export async function openEmbeddedClient(opts: EmbeddedOptions = {}): Promise<Cl
   const engine = await mod.openController({ root: opts.root });
   return {
     async solve(o: SolveOptions): Promise<SolveResult> {
-      const session = createDirectSession({ locals: o.locals ?? {}, secrets: o.secrets ?? {} });
+      // Loaded here, not at the top: `du` and `prune` never sync a directory.
+      const { createDirectSession } = await import("../session/direct-session.js");
+      const direct = createDirectSession({ locals: o.locals ?? {}, secrets: o.secrets ?? {} });
+      const session = o.ssh && Object.keys(o.ssh).length
+        ? (await import("../session/ssh-agent-service.js")).withSshAgents(direct, o.ssh) : direct;
       return engine.solve(
         {
           definition: o.definition,
@@ -49,6 +54,8 @@ export async function openEmbeddedClient(opts: EmbeddedOptions = {}): Promise<Cl
           exports: o.exports ?? [],
           session,
           noCache: o.noCache ?? false,
+          cacheExports: o.cacheExports,
+          cacheImports: o.cacheImports,
         },
         { signal: o.signal, progress: o.onProgress ?? (() => {}) },
       );

@@ -1,6 +1,6 @@
 // The engine's state directory: where it is, one process at a time, and what a new process clears.
 import { execFile } from "node:child_process";
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -68,8 +68,12 @@ async function mountsUnder(dir: string): Promise<string[]> {
  */
 export async function resetTransientState(root: string, runcRoot: string): Promise<void> {
   for (const p of await mountsUnder(root)) await run("umount", ["-l", p]).catch(() => undefined);
-  const list = await run("runc", ["--root", runcRoot, "list", "-q"]).catch(() => ({ stdout: "" }));
-  for (const id of list.stdout.split("\n").filter(Boolean)) await run("runc", ["--root", runcRoot, "delete", "--force", id]).catch(() => undefined);
+  // runc keeps one directory per container under its root: with none there, skip spawning runc (a clean
+  // start is the common case, and each spawn costs tens of milliseconds of every command).
+  if ((await readdir(runcRoot).catch(() => [])).length > 0) {
+    const list = await run("runc", ["--root", runcRoot, "list", "-q"]).catch(() => ({ stdout: "" }));
+    for (const id of list.stdout.split("\n").filter(Boolean)) await run("runc", ["--root", runcRoot, "delete", "--force", id]).catch(() => undefined);
+  }
   // `cachemounts` held plain cache directories before cache mounts became snapshots.
   for (const d of ["executor", "tmp", "cachemounts-tmp", "cachemounts"]) await rm(join(root, d), { recursive: true, force: true });
 }

@@ -8,14 +8,13 @@ import { openCacheManager, type CacheManager } from "../cache/cache-manager.js";
 import { defaultGcPolicy, defaultKeepBytes, type GcPolicy } from "../cache/gc-policy.js";
 import { SqliteResultStorage } from "../cache/sqlite-result-storage.js";
 import { openLocalContentStore } from "../content/local-content-store.js";
-import { createRuncExecutor } from "../executor/runc-executor.js";
+import type { Executor } from "../executor/executor.js";
+import { LayerOrigins } from "../snapshot/layer-origins.js";
 import { ImageLayerCache } from "../ops/image-layer-cache.js";
 import type { OpDeps } from "../ops/op-deps.js";
 import { dockerConfigCredentials } from "../registry/docker-config-auth.js";
 import { RegistryClient } from "../registry/registry-client.js";
 import { Resolver } from "../registry/resolver.js";
-import { openCopySnapshotter } from "../snapshot/copy-snapshotter.js";
-import { openOverlaySnapshotter } from "../snapshot/overlay-snapshotter.js";
 import type { Snapshotter } from "../snapshot/snapshotter.js";
 import type { CacheKey, CacheResultStorage } from "../solver/types.js";
 import { Limiter } from "../util/limiter.js";
@@ -73,9 +72,7 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
   const cacheMountDir = join(opts.root, "cachemounts");
   await Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(cacheMountDir, { recursive: true })]);
   const content = await openLocalContentStore(join(opts.root, "content"));
-  const snapshotter = kind === "overlay"
-    ? await openOverlaySnapshotter(join(opts.root, "snapshots"))
-    : await openCopySnapshotter(join(opts.root, "snapshots"));
+  const snapshotter = await openSnapshotter(kind, join(opts.root, "snapshots"));
   let cache: CacheManager;
   try {
     cache = await openCacheManager({ dbPath: join(opts.root, "metadata.db"), snapshotter, tmpDir });
@@ -87,8 +84,9 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
   const admin = new CacheAdmin(cache.admin, await gcPolicyOf(opts), opts.gc?.delayMs);
   const registry = new RegistryClient({ credentials: dockerConfigCredentials(), insecure: opts.insecureRegistries ?? [] });
   const resolver = new Resolver({ client: registry, contentStore: content });
-  const executor = createRuncExecutor({ root: join(opts.root, "executor") });
-  const imageLayers = new ImageLayerCache({ refs, content, kind, tmpDir });
+  const executor = lazyRuncExecutor(join(opts.root, "executor"));
+  // Pulled layers remember the blob they came from, so exports reuse the base image's blobs (same memo dir).
+  const imageLayers = new ImageLayerCache({ refs, content, kind, tmpDir, origins: new LayerOrigins(join(opts.root, "content", "layer-memo")) });
   const deps: OpDeps = {
     refs, content, registry, resolver, executor, imageLayers, snapshotterKind: kind, tmpDir, cacheMountDir,
     execLimiter: new Limiter(parallelismOf(opts)),
@@ -116,6 +114,26 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
       await snapshotter.close();
     },
   };
+}
+
+/**
+ * The runc executor, loaded at its first run: a fully cached build (and `du`, `prune`) never starts a
+ * container, so it need not load the executor's modules.
+ */
+function lazyRuncExecutor(root: string): Executor {
+  let executor: Promise<Executor> | undefined;
+  return {
+    async run(rootfs, mounts, proc, runOpts) {
+      executor ??= import("../executor/runc-executor.js").then((m) => m.createRuncExecutor({ root }));
+      return (await executor).run(rootfs, mounts, proc, runOpts);
+    },
+  };
+}
+
+// Only the snapshotter in use is loaded: every command opens the worker, so its imports are start-up time.
+async function openSnapshotter(kind: "overlay" | "copy", dir: string): Promise<Snapshotter> {
+  if (kind === "overlay") return (await import("../snapshot/overlay-snapshotter.js")).openOverlaySnapshotter(dir);
+  return (await import("../snapshot/copy-snapshotter.js")).openCopySnapshotter(dir);
 }
 
 async function gcPolicyOf(opts: WorkerOptions): Promise<GcPolicy[] | undefined> {
