@@ -39,10 +39,10 @@ bash "$repo/scripts/start-registry.sh"
 
 if [ "$own" = 1 ]; then
   rm -rf "$repo/bench/results/dist"
-  (cd "$repo" && npx tsc -p tsconfig.json --outDir bench/results/dist)
+  (cd "$repo" && npx tsc -p tsconfig.json --outDir bench/results/dist && node scripts/bundle.mjs --dist bench/results/dist)
   export GANTRY_BENCH_DIST=$repo/bench/results/dist
-elif [ "$build" = 1 ] || [ ! -f "$repo/dist/src/cli/main.js" ]; then
-  (cd "$repo" && npx tsc -p tsconfig.json)
+elif [ "$build" = 1 ] || [ ! -f "$repo/dist/bin/cli/main.js" ]; then
+  (cd "$repo" && npx tsc -p tsconfig.json && node scripts/bundle.mjs)
 fi
 
 started_docker=0

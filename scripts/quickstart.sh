@@ -7,7 +7,7 @@ bash scripts/install-deps.sh
 bash scripts/start-registry.sh
 out=$(mktemp -d)
 config='{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]}}'
-node examples/quickstart.mjs | node dist/src/cli/main.js build --progress plain \
+node examples/quickstart.mjs | node dist/bin/cli/main.js build --progress plain \
   --output "type=oci,dest=$out/image.tar,name=localhost/quickstart:latest,\"containerimage.config=${config//\"/\"\"}\""
 skopeo inspect "oci-archive:$out/image.tar" | grep -E '"(Digest|Architecture|Os)"'
 mkdir "$out/layout" && tar -xf "$out/image.tar" -C "$out/layout"

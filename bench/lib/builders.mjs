@@ -41,7 +41,7 @@ function wipeRoot(root) {
  */
 export function gantryBuilder(repo, tmp) {
   const dist = process.env.GANTRY_BENCH_DIST ?? join(repo, "dist");
-  const cli = process.env.GANTRY_BENCH_CLI?.split(" ") ?? [process.execPath, join(dist, "src/cli/main.js")];
+  const cli = process.env.GANTRY_BENCH_CLI?.split(" ") ?? [process.execPath, join(dist, "bin/cli/main.js")];
   const root = join(tmp, "gantry-root");
   const base = [...cli, "--root", root];
   const notes = [];

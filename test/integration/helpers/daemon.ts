@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-export const GANTRYD = fileURLToPath(new URL("../../../src/daemon/main.js", import.meta.url));
+export const GANTRYD = fileURLToPath(new URL("../../../bin/daemon/main.js", import.meta.url));
 
 export interface RunningDaemon {
   proc: ChildProcess;
