@@ -1,10 +1,12 @@
 // The controller: one engine (worker, solver, exporters, frontends) behind the Control API's operations.
 // The embedded client and gantryd both drive it.
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { BuildSession } from "../session/build-session.js";
 import { loadDefinition } from "../llb/definition.js";
 import type { Frontend, FrontendResult } from "../frontend/frontend.js";
 import { createDockerfileFrontend } from "../frontend/dockerfile/dockerfile-frontend.js";
+import { REQUEST_ID_KEY } from "../frontend/dockerfile/subrequests/keys.js";
 import { EngineBridge } from "./frontend-bridge.js";
 import { createGatewayFrontend } from "./gateway/gateway-frontend.js";
 import { llbGraph, type LlbPayload } from "../ops/llb-graph.js";
@@ -25,6 +27,7 @@ import { parseCacheExport, type CacheEntry, type CacheExportSpec } from "../cach
 import type { SolvedOutput } from "../solver/types.js";
 import { ImportingResults, openCacheImports, resolveCacheImports } from "./remote-cache-imports.js";
 import { exportRemoteCaches, withInlineCache, type CacheExportRun } from "./remote-cache-exports.js";
+import { openBuildHistory, type BuildHistory, type HistoryRetention } from "./build-history.js";
 
 export interface ControlSolveRequest {
   definition?: Uint8Array;
@@ -40,6 +43,12 @@ export interface ControlSolveRequest {
   cacheExports?: CacheEntry[];
   /** `--import-cache` entries (types local, registry). */
   cacheImports?: CacheEntry[];
+  /** The build's id (upstream's SolveRequest.Ref), which names its history record; random when absent. */
+  ref?: string;
+  /** Upstream's `Internal`: a request made for the client's own purposes, kept out of the build history. */
+  internal?: boolean;
+  /** The exports as the client asked for them, for the history record (default `exports`). */
+  requestedExports?: Array<{ type: string; attrs: Record<string, string> }>;
 }
 
 export interface ControllerOptions {
@@ -48,6 +57,8 @@ export interface ControllerOptions {
   maxParallelism?: number;
   /** Automatic GC after builds (default on, upstream's policy over 10% of the disk). */
   gc?: GcOptions;
+  /** Build history retention (buildkitd.toml `[history]`); upstream's 48 h and 50 records by default. */
+  history?: Partial<HistoryRetention>;
 }
 
 export const VERSION = { package: "github.com/gantry-build/gantry", version: "v0.1.0", revision: "dev" };
@@ -60,11 +71,13 @@ export class Controller {
   readonly #layerBlobs: LayerBlobCache;
   readonly #exporters: Map<string, Exporter>;
   readonly #unlock: () => Promise<void>;
+  readonly #history: BuildHistory;
   readonly #frontends = new Map<string, Frontend>([["dockerfile.v0", createDockerfileFrontend()]]);
 
-  constructor(parts: { worker: Worker; parallelism: number; unlock: () => Promise<void> }) {
+  constructor(parts: { worker: Worker; parallelism: number; unlock: () => Promise<void>; history: BuildHistory }) {
     this.#worker = parts.worker;
     this.#unlock = parts.unlock;
+    this.#history = parts.history;
     this.#results = parts.worker.results;
     this.#importing = new ImportingResults(this.#results, parts.worker.deps);
     this.#layerBlobs = new LayerBlobCache(parts.worker.deps.content, { memoDir: parts.worker.layerMemoDir });
@@ -73,13 +86,32 @@ export class Controller {
     this.#frontends.set("gateway.v0", createGatewayFrontend({ deps: parts.worker.deps, frontend: (n) => this.#frontends.get(n), workers: () => this.listWorkers() }));
   }
 
+  /** Runs one build; unless `req.internal`, it gets a build history record (see `history`). */
   async solve(req: ControlSolveRequest, opts: { signal?: AbortSignal; progress: ProgressSink }): Promise<{ exporterResponse: Record<string, string> }> {
     const ended = this.#worker.cache.buildStarted();
+    const recording = req.internal ? undefined : this.#history.start({
+      ref: req.ref || randomBytes(13).toString("hex"), frontend: req.frontend ?? "", frontendAttrs: req.frontendAttrs,
+      exporters: req.requestedExports ?? req.exports,
+    });
+    const progress: ProgressSink = recording ? (e) => {
+      recording.sink(e);
+      opts.progress(e);
+    } : opts.progress;
     try {
-      return await this.#solve(req, opts);
+      const res = await this.#solve(req, { signal: opts.signal, progress });
+      await recording?.finish({ exporterResponse: res.exporterResponse });
+      return res;
+    } catch (err) {
+      await recording?.finish({ error: err });
+      throw err;
     } finally {
       ended();
     }
+  }
+
+  /** Records of past and running builds (Control.ListenBuildHistory, UpdateBuildHistory). */
+  get history(): BuildHistory {
+    return this.#history;
   }
 
   async #solve(req: ControlSolveRequest, opts: { signal?: AbortSignal; progress: ProgressSink }): Promise<{ exporterResponse: Record<string, string> }> {
@@ -93,7 +125,9 @@ export class Controller {
     const bridge = new EngineBridge({ solver: this.#solver, deps: this.#worker.deps, build, progress: opts.progress, noCache: req.noCache, signal: opts.signal, frontends: (n) => this.#frontends.get(n) });
     const solved: SolvedOutput<WorkerRef>[] = [];
     try {
-      const { definition, imageConfig, refs } = await this.#definitionOf(req, bridge, opts.signal);
+      const { definition, imageConfig, refs, metadata } = await this.#definitionOf(req, bridge, opts.signal);
+      // A subrequest (lint, outline, targets…) has nothing to build or export: its answer is the response.
+      if (isSubrequest(req)) return { exporterResponse: subrequestResponse(metadata) };
       // Cache export reads what the solve resolved: keep a reference to each result until it is done.
       const onSolved = cacheExports.length === 0 ? undefined
         : (outs: SolvedOutput<WorkerRef>[]): void => void solved.push(...outs.map((o) => ({ ...o, result: o.result.clone() })));
@@ -140,14 +174,14 @@ export class Controller {
   }
 
   async #definitionOf(req: ControlSolveRequest, bridge: EngineBridge, signal?: AbortSignal): Promise<{
-    definition: Uint8Array; imageConfig?: Uint8Array; refs?: FrontendResult["refs"];
+    definition: Uint8Array; imageConfig?: Uint8Array; refs?: FrontendResult["refs"]; metadata?: FrontendResult["metadata"];
   }> {
     if (req.definition) return { definition: req.definition };
     if (!req.frontend && !req.frontendImpl) throw new GantryError("InvalidArgument", "Nothing to build: give an LLB definition on stdin or a --frontend.");
     const frontend = req.frontendImpl ?? this.#frontends.get(req.frontend ?? "");
     if (!frontend) throw new GantryError("InvalidArgument", `Unknown frontend "${req.frontend}": use ${[...this.#frontends.keys()].join(", ")}.`);
     const res = await frontend.solve(bridge, req.frontendAttrs, { signal });
-    return { definition: res.definition, imageConfig: res.metadata["containerimage.config"], refs: res.refs };
+    return { definition: res.definition, imageConfig: res.metadata["containerimage.config"], refs: res.refs, metadata: res.metadata };
   }
 
   /** Cache records matching containerd-syntax `filters` (`type==exec.cachemount`, `id==…`, `description~=…`). */
@@ -181,6 +215,7 @@ export class Controller {
     await this.#solver.close();
     await this.#results.close();
     await this.#worker.close();
+    await this.#history.close();
     await this.#unlock();
   }
 }
@@ -199,6 +234,20 @@ async function solvePlatforms(refs: NonNullable<FrontendResult["refs"]>, solve: 
     platform: parsePlatform(platform),
     imageConfig: r.metadata["containerimage.config"],
   }));
+}
+
+/** True when a frontend is asked a subrequest (`requestid` attr) rather than to build. */
+function isSubrequest(req: ControlSolveRequest): boolean {
+  return (req.frontend !== undefined || req.frontendImpl !== undefined) && !req.definition && (req.frontendAttrs[REQUEST_ID_KEY] ?? "") !== "";
+}
+
+/**
+ * A subrequest's answer (`result.json`, `result.txt`, `result.statuscode`, `version`) as the exporter
+ * response. Upstream's clients read it from the gateway's Solve result; Gantry's CLI asks Control.Solve.
+ */
+function subrequestResponse(metadata: FrontendResult["metadata"] | undefined): Record<string, string> {
+  const dec = new TextDecoder();
+  return Object.fromEntries(Object.entries(metadata ?? {}).map(([k, v]) => [k, dec.decode(v)]));
 }
 
 /**
@@ -220,7 +269,11 @@ export async function openController(opts: ControllerOptions = {}): Promise<Cont
   try {
     await resetTransientState(root, join(root, "executor", "runc"));
     const worker = await openWorker({ root, insecureRegistries: opts.insecureRegistries, maxParallelism: opts.maxParallelism, gc: opts.gc });
-    return new Controller({ worker, parallelism: parallelismOf(opts), unlock });
+    const history = await openBuildHistory(root, worker.deps.content, opts.history).catch(async (err: unknown) => {
+      await worker.close();
+      throw err;
+    });
+    return new Controller({ worker, parallelism: parallelismOf(opts), unlock, history });
   } catch (err) {
     await unlock();
     throw err;

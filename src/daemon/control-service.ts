@@ -15,8 +15,9 @@ import { prepareSessionExports } from "./session-exports.js";
 import type { ClientBuilds } from "./client-builds.js";
 import { GantryError } from "../util/errors.js";
 import { StatusHub } from "./status-hub.js";
-import { statusResponseOf } from "./status-message.js";
+import { statusResponseOf } from "../control/status-response.js";
 import { toGrpcStatus } from "./grpc-status.js";
+import { createHistoryHandlers, replayHistoryLogs } from "./history-service.js";
 
 /** Finds the session a client attached for a build (waits briefly: Session and Solve race). */
 export interface SessionLookup {
@@ -69,6 +70,10 @@ function controlRequest(req: SolveRequest, exports: Array<{ type: string; attrs:
     noCache: "no-cache" in req.FrontendAttrs && req.FrontendAttrs["no-cache"] === "",
     entitlements: req.Entitlements,
     ...cacheOptionsOf(req),
+    ref: req.Ref,
+    internal: req.Internal,
+    // The history record shows the exports as the client sent them, not the scratch paths they write to.
+    requestedExports: exportsOf(req),
   };
 }
 
@@ -98,6 +103,11 @@ export function createControlService(ctl: Controller, sessions: SessionLookup, s
     },
     async *status(req, ctx) {
       ctx.responseHeader.set("buildkit-current-timestamp", new Date().toISOString());
+      // A build that ended a while ago is replayed from its history record (`buildctl debug logs`).
+      if (!hub.has(req.Ref) && ctl.history.record(req.Ref)) {
+        yield* replayHistoryLogs(ctl.history, req.Ref, ctx.signal);
+        return;
+      }
       for await (const batch of hub.subscribe(req.Ref, ctx.signal)) yield statusResponseOf(batch);
     },
     async diskUsage(req) {
@@ -139,11 +149,6 @@ export function createControlService(ctl: Controller, sessions: SessionLookup, s
     session() {
       throw toGrpcStatus(new GantryError("Unimplemented", "Sessions are served by the session manager."));
     },
-    async *listenBuildHistory() {
-      throw toGrpcStatus(new GantryError("Unimplemented", "Build history is not recorded by this version of gantryd."));
-    },
-    async updateBuildHistory() {
-      throw toGrpcStatus(new GantryError("Unimplemented", "Build history is not recorded by this version of gantryd."));
-    },
+    ...createHistoryHandlers(ctl.history),
   };
 }

@@ -69,7 +69,9 @@ async function configFrom(argv: string[]): Promise<DaemonConfig> {
 
 async function main(argv: string[]): Promise<void> {
   const cfg = await configFrom(argv);
-  const ctl = await openController({ root: cfg.root, insecureRegistries: cfg.insecureRegistries, maxParallelism: cfg.maxParallelism });
+  const ctl = await openController({
+    root: cfg.root, insecureRegistries: cfg.insecureRegistries, maxParallelism: cfg.maxParallelism, history: cfg.history,
+  });
   const metrics = new DaemonMetrics();
   const tracker = new BuildTracker(metrics);
   const sessions = new SessionManager();

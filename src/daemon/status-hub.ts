@@ -37,6 +37,11 @@ export class StatusHub {
     };
   }
 
+  /** Whether build `ref` is running or ended only moments ago (its events are still here). */
+  has(ref: string): boolean {
+    return this.#feeds.has(ref);
+  }
+
   /** Yields batches of events of build `ref` until it ends; waits a while for a build not yet started. */
   async *subscribe(ref: string, signal?: AbortSignal): AsyncGenerator<ProgressEvent[]> {
     const feed = this.#feeds.get(ref) ?? (await this.#waitFor(ref, signal));

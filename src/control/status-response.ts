@@ -1,4 +1,5 @@
-// Progress events as upstream's StatusResponse pieces (what `buildctl` renders).
+// Progress events as upstream's StatusResponse pieces: what `buildctl` renders from Control.Status, and what a
+// build history record's logs blob holds.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {

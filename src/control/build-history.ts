@@ -1,0 +1,291 @@
+// Build history, as upstream's history queue: every non-internal build gets a record (request, outcome,
+// step counts, its progress as a logs blob); running builds are held in memory and announced as STARTED,
+// completed ones are stored (`BuildHistoryStore`) and announced as COMPLETE, deletions as DELETED.
+// Retention follows upstream: unpinned records beyond the newest `maxEntries` that are also older than
+// `maxAge` go, checked at start, every two minutes and after each build.
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import {
+  BuildHistoryEventSchema, BuildHistoryEventType, BuildHistoryRecordSchema, ExporterSchema,
+  type BuildHistoryEvent, type BuildHistoryRecord, type StatusResponse,
+} from "../gen/moby/buildkit/v1/control_pb.js";
+import type { ContentStore } from "../content/content-store.js";
+import { AsyncQueue } from "../util/async-queue.js";
+import { parseDigest } from "../util/digest.js";
+import { GantryError, codeOf, errnoOf, messageOf } from "../util/errors.js";
+import type { ProgressSink } from "../util/progress-event.js";
+import { openBuildHistoryStore, type BuildHistoryStore } from "./build-history-store.js";
+import { HistoryLogWriter, STATUS_LOG_MEDIA_TYPE, readStatusLog } from "./history-log-writer.js";
+import { ERROR_STATUS_MEDIA_TYPE, errorStatusBytes, errorStatusOf, historyDescriptor, resultInfoOf } from "./history-record.js";
+
+/** buildkitd.toml's `[history]`: records past both limits are removed (pinned ones never). */
+export interface HistoryRetention {
+  maxAgeMs: number;
+  maxEntries: number;
+}
+
+/** Upstream's defaults: 48 hours, 50 records. */
+export const DEFAULT_HISTORY_RETENTION: HistoryRetention = { maxAgeMs: 48 * 3600 * 1000, maxEntries: 50 };
+
+const GC_INTERVAL_MS = 120_000;
+
+/** What is known of a build when it starts. */
+export interface BuildStart {
+  ref: string;
+  frontend: string;
+  frontendAttrs: Record<string, string>;
+  exporters: Array<{ type: string; attrs: Record<string, string> }>;
+}
+
+/** One running build's record: feed `sink` its progress, then call `finish` once (it never throws). */
+export interface BuildRecording {
+  sink: ProgressSink;
+  finish(end: { exporterResponse?: Record<string, string>; error?: unknown }): Promise<void>;
+}
+
+/** What `listen` sends: as upstream's BuildHistoryRequest (Filter and Limit are not supported). */
+export interface HistoryListenRequest {
+  activeOnly?: boolean;
+  ref?: string;
+  earlyExit?: boolean;
+}
+
+/**
+ * Opens the history of the state directory `root`: its `history.db`, with log blobs in `content`. Records
+ * whose logs blob is gone are dropped, then retention runs; `close` stops the timer and the database.
+ */
+export async function openBuildHistory(root: string, content: ContentStore, retention: Partial<HistoryRetention> = {}): Promise<BuildHistory> {
+  const history = new BuildHistory(openBuildHistoryStore(root), content, { ...DEFAULT_HISTORY_RETENTION, ...retention });
+  await history.dropOrphans();
+  await history.gc();
+  history.startGcTimer();
+  return history;
+}
+
+export class BuildHistory {
+  readonly #store: BuildHistoryStore;
+  readonly #content: ContentStore;
+  readonly #retention: HistoryRetention;
+  readonly #active = new Map<string, BuildHistoryRecord>();
+  readonly #listeners = new Set<(e: BuildHistoryEvent) => void>();
+  // Upstream keeps a record whose logs a listener is reading (a Ref listen) until the listener is done.
+  readonly #holds = new Map<string, number>();
+  readonly #deferred = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(store: BuildHistoryStore, content: ContentStore, retention: HistoryRetention) {
+    this.#store = store;
+    this.#content = content;
+    this.#retention = retention;
+  }
+
+  /** Starts the record of a build and announces it (STARTED). */
+  start(b: BuildStart): BuildRecording {
+    const rec = create(BuildHistoryRecordSchema, {
+      Ref: b.ref, Frontend: b.frontend, FrontendAttrs: b.frontendAttrs, CreatedAt: timestampNow(),
+      Exporters: b.exporters.map((e) => create(ExporterSchema, { Type: e.type, Attrs: e.attrs })),
+    });
+    this.#active.set(b.ref, rec);
+    this.#publish(BuildHistoryEventType.STARTED, rec);
+    const logs = new HistoryLogWriter(this.#content, b.ref);
+    return {
+      sink: (e) => logs.push(e),
+      finish: async (end) => {
+        try {
+          await this.#complete(rec, logs, end);
+        } catch (err) {
+          // The build's own outcome stands; only its record is lost.
+          process.stderr.write(`gantry: cannot record build history for ${b.ref}: ${messageOf(err)}\n`);
+        } finally {
+          this.#active.delete(b.ref);
+        }
+      },
+    };
+  }
+
+  async #complete(rec: BuildHistoryRecord, logs: HistoryLogWriter, end: { exporterResponse?: Record<string, string>; error?: unknown }): Promise<void> {
+    rec.CompletedAt = timestampNow();
+    const summary = await logs.finish();
+    if (summary.blob) rec.logs = historyDescriptor({ mediaType: STATUS_LOG_MEDIA_TYPE, digest: summary.blob.digest, size: summary.blob.size });
+    rec.numCachedSteps = summary.numCachedSteps;
+    rec.numCompletedSteps = summary.numCompletedSteps;
+    rec.numTotalSteps = summary.numTotalSteps;
+    rec.numWarnings = summary.numWarnings;
+    if (end.exporterResponse) {
+      rec.ExporterResponse = { ...end.exporterResponse };
+      const result = resultInfoOf(end.exporterResponse);
+      if (result) rec.Result = result;
+    }
+    if (end.error !== undefined) {
+      rec.error = errorStatusOf(end.error);
+      const bytes = errorStatusBytes(rec.error);
+      const digest = await this.#content.putBlob(bytes);
+      rec.externalError = historyDescriptor({ mediaType: ERROR_STATUS_MEDIA_TYPE, digest, size: bytes.length });
+    }
+    this.#store.put(rec);
+    this.#active.delete(rec.Ref);
+    this.#publish(BuildHistoryEventType.COMPLETE, rec);
+    await this.gc();
+  }
+
+  /**
+   * Existing records first (running builds as STARTED, then completed ones as COMPLETE, oldest first),
+   * then, unless `earlyExit`, live events until `signal` aborts. `ref` keeps to one build; `activeOnly`
+   * skips completed records. NotFound for a ref that is being deleted.
+   */
+  async *listen(req: HistoryListenRequest, opts: { signal?: AbortSignal } = {}): AsyncGenerator<BuildHistoryEvent> {
+    const ref = req.ref ?? "";
+    if (ref && this.#deferred.has(ref)) throw new GantryError("NotFound", `Build record ${ref} is being deleted.`);
+    // Subscribe before taking the snapshot, so an event in between is not lost (it may come twice).
+    const live = new AsyncQueue<BuildHistoryEvent>();
+    const listener = (e: BuildHistoryEvent): void => {
+      if (!ref || e.record?.Ref === ref) live.push(e);
+    };
+    if (!req.earlyExit) this.#listeners.add(listener);
+    const onAbort = (): void => live.end();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (ref) this.#holds.set(ref, (this.#holds.get(ref) ?? 0) + 1);
+    try {
+      const wanted = (r: BuildHistoryRecord): boolean => (!ref || r.Ref === ref) && !this.#deferred.has(r.Ref);
+      const snapshot = [
+        ...[...this.#active.values()].filter(wanted).map((r) => eventOf(BuildHistoryEventType.STARTED, r)),
+        ...(req.activeOnly ? [] : (ref ? [this.#store.get(ref)].filter((r) => r !== undefined) : this.#store.list())
+          .filter(wanted).map((r) => eventOf(BuildHistoryEventType.COMPLETE, r))),
+      ];
+      for (const e of snapshot) yield e;
+      if (req.earlyExit || opts.signal?.aborted) return;
+      for await (const e of live) yield e;
+    } finally {
+      this.#listeners.delete(listener);
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (ref) await this.#release(ref);
+    }
+  }
+
+  /** Pins or unpins a completed record (COMPLETE is sent again, Generation + 1). NotFound without one. */
+  async setPinned(ref: string, pinned: boolean): Promise<void> {
+    const rec = this.#store.get(ref);
+    if (!rec || this.#deferred.has(ref)) throw new GantryError("NotFound", `No completed build record ${ref} to ${pinned ? "pin" : "unpin"}.`);
+    if (rec.pinned === pinned) return;
+    rec.pinned = pinned;
+    rec.Generation++;
+    this.#store.put(rec);
+    this.#publish(BuildHistoryEventType.COMPLETE, rec);
+  }
+
+  /**
+   * Deletes a record and its blobs (DELETED is sent). Unknown refs are no error, as upstream's; a running
+   * build's record cannot be deleted (FailedPrecondition). While a listener reads the record, the deletion
+   * waits for it to finish.
+   */
+  async delete(ref: string): Promise<void> {
+    if (this.#active.has(ref)) throw new GantryError("FailedPrecondition", `Build ${ref} is still running: delete its record once it completes.`);
+    if (this.#holds.has(ref)) {
+      this.#deferred.add(ref);
+      return;
+    }
+    await this.#remove(ref);
+  }
+
+  /** The completed record of `ref`, if there is one. */
+  record(ref: string): BuildHistoryRecord | undefined {
+    return this.#deferred.has(ref) ? undefined : this.#store.get(ref);
+  }
+
+  /**
+   * The recorded progress of a completed build, as StatusResponse messages (none if it has no logs).
+   * NotFound without a record. The record is kept until the reading ends.
+   */
+  async *logs(ref: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<StatusResponse> {
+    const rec = this.record(ref);
+    if (!rec) throw new GantryError("NotFound", `No completed build record ${ref}.`);
+    if (!rec.logs?.digest) return;
+    this.#holds.set(ref, (this.#holds.get(ref) ?? 0) + 1);
+    try {
+      yield* readStatusLog(this.#content, parseDigest(rec.logs.digest), opts);
+    } finally {
+      await this.#release(ref);
+    }
+  }
+
+  /** Blob digests the records reference; a content-store GC must keep them. */
+  referencedBlobs(): Set<string> {
+    return this.#store.referencedBlobs();
+  }
+
+  /** Applies retention now; resolves with how many records it removed. */
+  async gc(): Promise<number> {
+    const records = this.#store.unpinned();
+    if (records.length < this.#retention.maxEntries) return 0;
+    const cutoff = Date.now() - this.#retention.maxAgeMs;
+    let removed = 0;
+    for (const r of records.slice(this.#retention.maxEntries)) {
+      if (r.completedAt >= cutoff) continue;
+      await this.delete(r.ref);
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Drops records whose logs blob is missing from the content store (as upstream's orphan check). */
+  async dropOrphans(): Promise<void> {
+    for (const rec of this.#store.list()) {
+      if (!rec.logs?.digest) continue;
+      try {
+        await this.#content.info(parseDigest(rec.logs.digest));
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+        process.stderr.write(`gantry: deleting build record ${rec.Ref}: its logs blob ${rec.logs.digest} is missing\n`);
+        await this.#remove(rec.Ref);
+      }
+    }
+  }
+
+  /** Runs retention every two minutes (the timer does not keep the process alive). */
+  startGcTimer(): void {
+    this.#timer ??= setInterval(() => void this.gc().catch(() => undefined), GC_INTERVAL_MS).unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#store.close();
+  }
+
+  async #release(ref: string): Promise<void> {
+    const n = (this.#holds.get(ref) ?? 1) - 1;
+    if (n > 0) {
+      this.#holds.set(ref, n);
+      return;
+    }
+    this.#holds.delete(ref);
+    if (this.#deferred.delete(ref)) await this.#remove(ref).catch(() => undefined);
+  }
+
+  async #remove(ref: string): Promise<void> {
+    const { existed, orphans } = this.#store.delete(ref);
+    if (!existed) return;
+    this.#publish(BuildHistoryEventType.DELETED, create(BuildHistoryRecordSchema, { Ref: ref }));
+    for (const d of orphans) {
+      await this.#content.delete(parseDigest(d)).catch((err: unknown) => {
+        if (!isMissing(err)) throw err;
+      });
+    }
+  }
+
+  #publish(type: BuildHistoryEventType, rec: BuildHistoryRecord): void {
+    if (!this.#listeners.size) return;
+    const e = eventOf(type, rec);
+    for (const l of this.#listeners) l(e);
+  }
+}
+
+/** An event carrying a copy of the record, so later changes to a running record do not leak into it. */
+function eventOf(type: BuildHistoryEventType, rec: BuildHistoryRecord): BuildHistoryEvent {
+  return create(BuildHistoryEventSchema, { type, record: clone(BuildHistoryRecordSchema, rec) });
+}
+
+/** A blob that is already gone (removed by hand, or a crash between the row and the file). */
+function isMissing(err: unknown): boolean {
+  return codeOf(err) === "NotFound" || errnoOf(err) === "ENOENT";
+}
