@@ -9,6 +9,7 @@ import { readStdin } from "./read-stdin.js";
 import { createPrinter, PROGRESS_MODES, type ProgressMode } from "./progress/create-printer.js";
 import { errorSummary } from "./progress/error-summary.js";
 import { writeMetadataFile } from "./metadata-file.js";
+import { openTraceFile } from "./trace-file.js";
 import { sshAgentsOf } from "../client/ssh-agents.js";
 
 export const BUILD_FLAGS: FlagSpec[] = [
@@ -27,7 +28,51 @@ export const BUILD_FLAGS: FlagSpec[] = [
   { names: ["--metadata-file"], kind: "string" },
   { names: ["--trace"], kind: "string" },
   { names: ["--allow"], kind: "list" },
+  // buildx's `--call NAME[,format=json][,ignorestatus=true]` and `--check` (= --call check): ask the
+  // frontend a subrequest (`requestid=frontend.NAME`, check → lint) instead of building.
+  { names: ["--call"], kind: "string" },
+  { names: ["--check"], kind: "bool" },
 ];
+
+/** What `--call`/`--check` asked: the subrequest, how to print its answer, whether its status decides the exit. */
+interface CallSpec {
+  requestId?: string;
+  json: boolean;
+  ignoreStatus: boolean;
+}
+
+function parseCall(value: string | undefined, check: boolean): CallSpec {
+  const spec: CallSpec = { json: false, ignoreStatus: false };
+  if (value === undefined && !check) return spec;
+  let name = check ? "check" : "";
+  for (const field of (value ?? "").split(",").map((f) => f.trim()).filter((f) => f !== "")) {
+    const eq = field.indexOf("=");
+    const [k, v] = eq < 0 ? ["", field] : [field.slice(0, eq), field.slice(eq + 1)];
+    if (k === "") name = v;
+    else if (k === "format" && (v === "json" || v === "text")) spec.json = v === "json";
+    else if (k === "ignorestatus" && (v === "true" || v === "false")) spec.ignoreStatus = v === "true";
+    else throw new GantryError("InvalidArgument", `Invalid --call "${value}": ${field} is not format=json|text or ignorestatus=true|false.`);
+  }
+  if (name === "") throw new GantryError("InvalidArgument", `Invalid --call "${value}": name a subrequest (check, outline, targets).`);
+  if (name !== "build") spec.requestId = `frontend.${name === "check" ? "lint" : name}`;
+  return spec;
+}
+
+/**
+ * Prints a subrequest's answer (`result.txt`, or `result.json` with format=json) to stdout and returns the
+ * exit status it asks for (`result.statuscode`, lint only). Lint's build error goes to stderr.
+ */
+function printSubrequest(response: Record<string, string>, call: CallSpec): number {
+  process.stdout.write(call.json ? `${response["result.json"] ?? ""}\n` : response["result.txt"] ?? "");
+  const json = response["result.json"];
+  if (!call.json && json !== undefined && response["result.statuscode"] !== undefined) {
+    const parsed: unknown = JSON.parse(json);
+    const be = typeof parsed === "object" && parsed !== null ? (parsed as { buildError?: { message?: unknown } }).buildError : undefined;
+    if (typeof be?.message === "string") process.stderr.write(`ERROR: ${be.message}\n`);
+  }
+  const status = Number.parseInt(response["result.statuscode"] ?? "0", 10);
+  return call.ignoreStatus || Number.isNaN(status) ? 0 : status;
+}
 
 function keyValues(values: string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -84,9 +129,12 @@ export async function buildCommand(argv: string[], client: () => Promise<Client>
   const frontend = flagValue(args, "--frontend");
   const exports = flagList(args, "--output").map((o) => parseOutput(o, process.stdout.isTTY === true));
   const locals = Object.fromEntries(Object.entries(keyValues(flagList(args, "--local"), "--local")).map(([k, v]) => [k, resolve(v)]));
+  const call = parseCall(flagValue(args, "--call"), flagBool(args, "--check"));
+  const frontendAttrs = withNoCacheFilter(keyValues(flagList(args, "--opt"), "--opt"), flagList(args, "--no-cache-filter"));
+  if (call.requestId !== undefined) frontendAttrs.requestid = call.requestId;
   const opts: SolveOptions = {
     frontend,
-    frontendAttrs: withNoCacheFilter(keyValues(flagList(args, "--opt"), "--opt"), flagList(args, "--no-cache-filter")),
+    frontendAttrs,
     exports,
     locals,
     secrets: parseSecrets(flagList(args, "--secret")),
@@ -98,16 +146,22 @@ export async function buildCommand(argv: string[], client: () => Promise<Client>
   };
   if (!frontend) opts.definition = await readStdin("The LLB definition");
   const printer = createPrinter(progress, process.stderr);
+  const trace = await openTraceFile(flagValue(args, "--trace"));
   const c = await client();
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new GantryError("Canceled", "The build was interrupted."));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const res = await c.solve({ ...opts, signal: abort.signal, onProgress: (e) => printer?.write(e) });
+    const res = await c.solve({ ...opts, signal: abort.signal, onProgress: (e) => {
+      printer?.write(e);
+      trace?.write(e);
+    } });
     printer?.finish();
     const mdFile = flagValue(args, "--metadata-file");
     if (mdFile) await writeMetadataFile(mdFile, res.exporterResponse);
+    // A subrequest (--call, or --opt requestid=…) answers instead of building: print it as buildctl does.
+    if ((frontendAttrs.requestid ?? "") !== "") return printSubrequest(res.exporterResponse, call);
     return 0;
   } catch (err) {
     printer?.finish();
@@ -116,6 +170,7 @@ export async function buildCommand(argv: string[], client: () => Promise<Client>
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    await trace?.close();
     await c.close();
   }
 }

@@ -2,6 +2,7 @@
 // talking to the engine only through the bridge, which mirrors upstream's LLBBridge service: the same
 // frontend code serves in-process builds, client-driven builds and gateway images.
 import type { Platform } from "../oci/types.js";
+import type { SourceRange } from "../util/errors.js";
 
 /** An opaque handle to a solved result that the frontend may read files from. */
 export interface BridgeRef {
@@ -37,16 +38,23 @@ export interface FrontendBridge {
   resolveImageConfig(ref: string, opts: { platform?: Platform; signal?: AbortSignal }): Promise<ResolvedImageConfig>;
   /** Named inputs given by the client (`--opt context:NAME=input:…`), as marshalled Definitions. */
   inputs(): Promise<Record<string, Uint8Array>>;
-  /** Reports a build check warning or deprecation shown after the build. */
-  warn(w: { short: string; detail?: string[]; url?: string; level?: number; location?: { filename: string; line: number } }): void;
+  /**
+   * Reports a build check warning or deprecation shown after the build. `ranges` are the lines (and
+   * characters) of `location.filename` at fault, as upstream's WarnRequest.range.
+   */
+  warn(w: {
+    short: string; detail?: string[]; url?: string; level?: number; location?: { filename: string; line: number };
+    ranges?: SourceRange[];
+  }): void;
 }
 
 export interface FrontendResult {
-  /** The marshalled pb.Definition of the result (single platform). */
+  /** The marshalled pb.Definition of the result (single platform); empty for a subrequest's answer. */
   definition: Uint8Array;
   /**
    * Result metadata, upstream's keys: `containerimage.config` (image config JSON), `containerimage.buildinfo`…
-   * Multi-platform results use `refs` instead.
+   * Multi-platform results use `refs` instead. A subrequest's answer (`requestid` attr) is metadata only:
+   * `result.json`, `result.txt`, `version` and for lint `result.statuscode`; nothing is built or exported.
    */
   metadata: Record<string, Uint8Array>;
   /** Per-platform results (key = platform string such as linux/amd64) for multi-platform builds. */

@@ -1,7 +1,8 @@
 // The `dockerfile.v0` frontend: loads the Dockerfile and .dockerignore through the bridge, converts the
-// Dockerfile to LLB and returns the definition with the image config.
+// Dockerfile to LLB and returns the definition with the image config, or answers a subrequest (`requestid`:
+// lint, outline, targets, describe) with metadata only.
 
-import type { Frontend, FrontendBridge, FrontendResult } from "../frontend.js";
+import type { BridgeRef, Frontend, FrontendBridge, FrontendResult } from "../frontend.js";
 import { parsePlatform, platformId } from "../../oci/platform.js";
 import { local, marshalDefinition } from "../../llb/state.js";
 import { isNotFound, throwIfAborted } from "../../util/errors.js";
@@ -10,6 +11,8 @@ import { createNamedContextResolver } from "./convert/named-contexts.js";
 import { dockerfileToLLB } from "./convert/dockerfile-to-llb.js";
 import { toBridgeWarning } from "./checks/linter.js";
 import { forwardSyntax } from "./syntax-forward.js";
+import { answerSubrequest } from "./subrequests/answer-subrequest.js";
+import { REQUEST_ID_KEY } from "./subrequests/keys.js";
 
 const DEFAULT_FILENAME = "Dockerfile";
 const CONFIG_KEY = "containerimage.config";
@@ -41,17 +44,25 @@ async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, str
   // `# syntax=<image>` hands the whole build to that frontend image.
   const forwarded = await forwardSyntax(bridge, new TextDecoder().decode(dockerfile), attrs, signal ? { signal } : {});
   if (forwarded) return forwarded;
-  let ignoreText = await readOptional(bridge, defRef, `${filename}.dockerignore`);
-  if (ignoreText === undefined) {
-    const ctxRef = await bridge.solve(marshalDefinition(local(contextLocal, {
-      followPaths: [".dockerignore"],
-      sharedKeyHint: `${contextLocal}-dockerignore`,
-      customName: "[internal] load .dockerignore",
-      differ: { type: "none" },
-    })), signal ? { signal } : {});
-    ignoreText = await readOptional(bridge, ctxRef, ".dockerignore");
-  }
+  const loadIgnore = (): Promise<string | undefined> => readIgnoreFile(bridge, defRef, filename, contextLocal, signal);
   const resolveImageConfig = bridge.resolveImageConfig.bind(bridge);
+  const requestId = attrs[REQUEST_ID_KEY];
+  if (requestId !== undefined && requestId !== "") {
+    // Subrequests answer without building; only lint needs the context's .dockerignore.
+    return answerSubrequest(requestId, dockerfile, {
+      convert: {
+        attrs, filename, contextName: contextLocal, resolveImageConfig,
+        namedContexts: createNamedContextResolver(attrs, resolveImageConfig, signal),
+        onCheckWarning: (w) => bridge.warn(toBridgeWarning(w, filename)),
+        ...(signal ? { signal } : {}),
+      },
+      dockerignore: async () => {
+        const text = await loadIgnore();
+        return text === undefined ? [] : readDockerignore(text);
+      },
+    });
+  }
+  const ignoreText = await loadIgnore();
   const convert = async (platformAttrs: Record<string, string>, reportChecks: boolean): Promise<FrontendPlatformResult> => {
     const result = await dockerfileToLLB(dockerfile, {
       attrs: platformAttrs, filename, contextName: contextLocal, resolveImageConfig,
@@ -79,6 +90,20 @@ async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, str
 function targetPlatforms(attr: string | undefined): string[] {
   const list = (attr ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
   return [...new Set(list.map((p) => platformId(parsePlatform(p))))];
+}
+
+/** `<filename>.dockerignore` beside the Dockerfile, else the context's `.dockerignore`; undefined when neither exists. */
+async function readIgnoreFile(bridge: FrontendBridge, defRef: BridgeRef, filename: string, contextLocal: string,
+  signal: AbortSignal | undefined): Promise<string | undefined> {
+  const own = await readOptional(bridge, defRef, `${filename}.dockerignore`);
+  if (own !== undefined) return own;
+  const ctxRef = await bridge.solve(marshalDefinition(local(contextLocal, {
+    followPaths: [".dockerignore"],
+    sharedKeyHint: `${contextLocal}-dockerignore`,
+    customName: "[internal] load .dockerignore",
+    differ: { type: "none" },
+  })), signal ? { signal } : {});
+  return readOptional(bridge, ctxRef, ".dockerignore");
 }
 
 async function readOptional(bridge: FrontendBridge, ref: Awaited<ReturnType<FrontendBridge["solve"]>>,

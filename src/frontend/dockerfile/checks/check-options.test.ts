@@ -63,6 +63,7 @@ test("bridge warnings carry the short form, the description as detail, the URL a
     url: "https://docs.docker.com/go/dockerfile/rule/from-as-casing/",
     level: 1,
     location: { filename: "Dockerfile", line: 2 },
+    ranges: [{ start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }],
   });
   assert.equal(formatCheckShort("X", "msg", 0), "X: msg");
 });

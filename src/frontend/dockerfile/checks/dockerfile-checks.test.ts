@@ -115,6 +115,7 @@ test("without a callback the converter returns the warnings in the bridge's shap
     url: "https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/",
     level: 1,
     location: { filename: "Dockerfile", line: 2 },
+    ranges: [{ start: { line: 2, character: 0 }, end: { line: 2, character: 0 } }],
   }]);
 });
 
@@ -140,5 +141,6 @@ test("the frontend sends each warning to bridge.warn, also when error=true fails
     url: "https://docs.docker.com/go/dockerfile/rule/json-args-recommended/",
     level: 1,
     location: { filename: "build.Dockerfile", line: 3 },
+    ranges: [{ start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }],
   }]);
 });

@@ -27,6 +27,8 @@ export interface BridgeWarning {
   url?: string;
   level: number;
   location?: { filename: string; line: number };
+  /** The instruction's lines (upstream's WarnRequest.range). */
+  ranges?: SourceRange[];
 }
 
 /** Runs rules under one set of options. Derived linters (per-instruction comments) share the fired list. */
@@ -88,5 +90,6 @@ export function toBridgeWarning(w: CheckWarning, filename: string): BridgeWarnin
     ...(w.url !== "" ? { url: w.url } : {}),
     level: 1,
     ...(line > 0 ? { location: { filename, line } } : {}),
+    ...(w.location.length > 0 ? { ranges: w.location.map((r) => ({ start: { ...r.start }, end: { ...r.end } })) } : {}),
   };
 }

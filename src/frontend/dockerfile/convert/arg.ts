@@ -12,9 +12,12 @@ export function dispatchArg(d: DispatchState, c: ArgCommand, ctx: DispatchContex
   for (const arg of c.args) {
     const buildArg = withBuildArgValue(arg, ctx.buildArgValues);
     commitStrs.push(arg.value === undefined ? arg.key : `${arg.key}=${arg.value}`);
+    let inherited = false;
     if (buildArg.value === undefined) {
       for (const ma of ctx.metaArgs) if (ma.key === buildArg.key) buildArg.value = ma.value;
+      inherited = buildArg.value !== undefined;
     }
+    d.outline.args.push({ key: buildArg.key, ...(buildArg.value !== undefined ? { value: buildArg.value } : {}), location: c.location, inherited });
     if (buildArg.value !== undefined && !NON_ENV_ARGS.has(buildArg.key)) {
       d.state = d.state.env(buildArg.key, buildArg.value);
     }

@@ -22,6 +22,8 @@ export interface BaseImageOptions {
   namedContexts?: NamedContextResolver;
   targetPlatform: Platform;
   filename: string;
+  /** Fetch the config of every stage's base, not only those the target needs. */
+  allStages?: boolean;
   signal?: AbortSignal;
 }
 
@@ -36,7 +38,7 @@ export async function resolveBaseImages(all: DispatchStates, target: DispatchSta
       d.image = emptyImage(opts.targetPlatform);
       continue;
     }
-    work.push(resolveOne(d, isReachable(target, d), stageNames, opts).catch((err: unknown) => {
+    work.push(resolveOne(d, opts.allStages === true || isReachable(target, d), stageNames, opts).catch((err: unknown) => {
       throw locationError(opts.filename, d.stage.location, messageOf(err), err);
     }));
   }

@@ -5,7 +5,7 @@ import type { ResolvedImageConfig } from "../../frontend.js";
 import type { Platform } from "../../../oci/types.js";
 import type { State } from "../../../llb/state.js";
 import { parsePlatform } from "../../../oci/platform.js";
-import { GantryError } from "../../../util/errors.js";
+import { GantryError, type SourceRange } from "../../../util/errors.js";
 import type { CheckWarnFn } from "../checks/linter.js";
 import type { DockerImage } from "./image-config.js";
 
@@ -28,6 +28,7 @@ export interface ConvertWarning {
   url?: string;
   level?: number;
   location?: { filename: string; line: number };
+  ranges?: SourceRange[];
 }
 
 /** Options of `dockerfileToLLB`. Only `resolveImageConfig` is required. */
@@ -51,6 +52,8 @@ export interface ConvertOptions {
    * Without it they are collected in `ConvertResult.warnings`.
    */
   onCheckWarning?: CheckWarnFn;
+  /** Resolve and dispatch every stage, not only those the target needs (the lint subrequest's mode). */
+  allStages?: boolean;
   /** `local.unique` for the context source; random per marshal when absent. */
   localUniqueId?: string;
   signal?: AbortSignal;

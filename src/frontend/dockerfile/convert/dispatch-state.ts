@@ -6,6 +6,7 @@ import { scratch, type State } from "../../../llb/state.js";
 import { GantryError } from "../../../util/errors.js";
 import type { ArgPair, Command, Stage } from "../instructions/commands.js";
 import { emptyImage, type DockerImage } from "./image-config.js";
+import { newStageOutline, type StageOutline } from "./stage-outline.js";
 
 /** An instruction plus the stages it reads (COPY --from, RUN --mount from). */
 export interface StageCommand {
@@ -37,6 +38,8 @@ export interface DispatchState {
   unregistered: boolean;
   cmdIndex: number;
   cmdTotal: number;
+  /** Args, secrets and SSH the stage reads, for the `frontend.outline` subrequest. */
+  outline: StageOutline;
 }
 
 /** A fresh state for a stage; `state`/`image` are placeholders until the base is resolved. */
@@ -44,7 +47,7 @@ export function newDispatchState(stage: Stage, fields: Partial<DispatchState> = 
   return {
     stage, stageName: stage.name, state: scratch(), image: emptyImage({ os: "linux", architecture: "amd64" }),
     noinit: false, deps: new Set(), commands: [], buildArgs: [], ctxPaths: new Set(), ignoreCache: false,
-    cmdSet: false, unregistered: false, cmdIndex: 0, cmdTotal: 0, ...fields,
+    cmdSet: false, unregistered: false, cmdIndex: 0, cmdTotal: 0, outline: newStageOutline(), ...fields,
   };
 }
 

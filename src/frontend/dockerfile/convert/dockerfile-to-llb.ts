@@ -3,6 +3,8 @@
 
 import { hostPlatform } from "../../../oci/platform.js";
 import type { Platform } from "../../../oci/types.js";
+import type { ArgCommand, ArgPair } from "../instructions/commands.js";
+import type { ShellLex } from "../shell/shell-lex.js";
 import type { MarshalOptions } from "../../../llb/vertex.js";
 import type { State } from "../../../llb/state.js";
 import { Caps } from "../../../llb/keys.js";
@@ -44,53 +46,28 @@ export interface ConvertResult {
 /** Daemon capabilities the converter assumes: Gantry's engine sets the default PATH itself. */
 const ENGINE_CAPS: ReadonlySet<string> = new Set([Caps.execMetaSetsDefaultPath, Caps.mergeOp]);
 
+/** A Dockerfile whose stages were dispatched (upstream's toDispatchState): what the subrequests read. */
+export interface DispatchedDockerfile {
+  all: DispatchStates;
+  target: DispatchState;
+  /** The ARG instructions before the first FROM. */
+  metaArgCmds: ArgCommand[];
+  /** The predefined platform args (before build-arg overrides). */
+  platformArgs: ArgPair[];
+  settings: FrontendSettings;
+  shlex: ShellLex;
+  targetPlatform: Platform;
+  /** The context paths the dispatched stages read. */
+  ctxPaths: Set<string>;
+  warnings: ConvertWarning[];
+}
+
 /**
  * Converts a Dockerfile. Throws LocationError (InvalidArgument unless the cause says otherwise) for parse
  * and semantic errors, naming `Dockerfile:N`; base image failures keep the resolver's code.
  */
 export async function dockerfileToLLB(dockerfile: Uint8Array | string, opts: ConvertOptions): Promise<ConvertResult> {
-  const filename = opts.filename ?? "Dockerfile";
-  if (dockerfile.length === 0) throw new GantryError("InvalidArgument", "the Dockerfile cannot be empty");
-  const settings = readFrontendSettings(opts.attrs ?? {});
-  const buildPlatform = opts.buildPlatform ?? hostPlatform();
-  const targetPlatform = opts.platform ?? settings.platform ?? buildPlatform;
-  const parsed = parseWithLocation(dockerfile, filename);
-  const warnings: ConvertWarning[] = [];
-  const checks = createDockerfileChecks({
-    buildArgs: settings.buildArgs, dockerignore: opts.dockerignorePatterns ?? [],
-    warn: opts.onCheckWarning ?? ((w) => warnings.push(toBridgeWarning(w, filename))),
-    ...(parsed.directives.check !== undefined ? { directive: parsed.directives.check } : {}),
-  });
-  const { stages, metaArgs: metaArgCmds } = withParseLocation(filename, () => checks.parseStages(parsed));
-  if (stages.length === 0) throw new GantryError("InvalidArgument", `${filename} has no build stage: it needs a FROM instruction.`);
-  const shlex = createShellLex(parsed.escapeToken);
-  checks.checkStages({ stages, metaArgs: metaArgCmds, platformArgs: platformArgs(buildPlatform, targetPlatform), shlex });
-  const metaArgs = evaluateMetaArgs(platformArgs(buildPlatform, targetPlatform), metaArgCmds, settings.buildArgs, shlex);
-  const all = await createDispatchStates(stages, {
-    shlex, globalArgs: argsToMap(metaArgs), settings, targetPlatform, filename,
-    ...(opts.namedContexts ? { namedContexts: opts.namedContexts } : {}),
-  });
-  const target = findTarget(all, settings.target);
-  linkCommands(all, filename);
-  const cycle = findCircularDependency(all.states);
-  if (cycle) throw new GantryError("InvalidArgument", `circular dependency detected on stage: ${cycle.stageName}`);
-  if (all.states.length === 1) all.states[0].stageName = "";
-  await resolveBaseImages(all, target, {
-    resolveImageConfig: opts.resolveImageConfig, targetPlatform, filename,
-    ...(opts.namedContexts ? { namedContexts: opts.namedContexts } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  const contextOut = new DeferredOutput();
-  const ctx: DispatchContext = {
-    all, metaArgs, buildArgValues: settings.buildArgs, shlex,
-    runShlex: createShellLex(parsed.escapeToken, { rawQuotes: true, skipUnsetEnv: true }),
-    heredocShlex: createShellLex("\\", { skipProcessQuotes: true }),
-    buildContext: deferredState(contextOut),
-    proxyEnv: proxyEnvFromBuildArgs(settings.buildArgs),
-    cacheIdNamespace: settings.buildArgs.get("BUILDKIT_CACHE_MOUNT_NS") ?? "",
-    targetPlatform, filename, checks,
-  };
-  const ctxPaths = dispatchStages(all, target, ctx);
-  checks.finish();
+  const { target, settings, targetPlatform, ctxPaths, warnings, contextOut } = await dispatchWithContext(dockerfile, opts);
   const contextName = opts.contextName ?? "context";
   const contextOutput = contextSource(contextName, opts.dockerignorePatterns ?? [], ctxPaths).output();
   if (contextOutput) contextOut.resolve(contextOutput);
@@ -108,11 +85,67 @@ export async function dockerfileToLLB(dockerfile: Uint8Array | string, opts: Con
   };
 }
 
+/**
+ * Parses, checks and dispatches the stages the target needs (all of them with `opts.allStages`) without
+ * building anything. Throws as `dockerfileToLLB`, including the `check=error=true` violation error.
+ */
+export async function dispatchDockerfile(dockerfile: Uint8Array | string, opts: ConvertOptions): Promise<DispatchedDockerfile> {
+  const { contextOut: _unused, ...rest } = await dispatchWithContext(dockerfile, opts);
+  return rest;
+}
+
+async function dispatchWithContext(dockerfile: Uint8Array | string, opts: ConvertOptions): Promise<DispatchedDockerfile & { contextOut: DeferredOutput }> {
+  const filename = opts.filename ?? "Dockerfile";
+  if (dockerfile.length === 0) throw new GantryError("InvalidArgument", "the Dockerfile cannot be empty");
+  const settings = readFrontendSettings(opts.attrs ?? {});
+  const buildPlatform = opts.buildPlatform ?? hostPlatform();
+  const targetPlatform = opts.platform ?? settings.platform ?? buildPlatform;
+  const parsed = parseWithLocation(dockerfile, filename);
+  const warnings: ConvertWarning[] = [];
+  const checks = createDockerfileChecks({
+    buildArgs: settings.buildArgs, dockerignore: opts.dockerignorePatterns ?? [],
+    warn: opts.onCheckWarning ?? ((w) => warnings.push(toBridgeWarning(w, filename))),
+    ...(parsed.directives.check !== undefined ? { directive: parsed.directives.check } : {}),
+  });
+  const { stages, metaArgs: metaArgCmds } = withParseLocation(filename, () => checks.parseStages(parsed));
+  if (stages.length === 0) throw new GantryError("InvalidArgument", `${filename} has no build stage: it needs a FROM instruction.`);
+  const shlex = createShellLex(parsed.escapeToken);
+  const platArgs = platformArgs(buildPlatform, targetPlatform);
+  checks.checkStages({ stages, metaArgs: metaArgCmds, platformArgs: platArgs, shlex });
+  const metaArgs = evaluateMetaArgs(platArgs, metaArgCmds, settings.buildArgs, shlex);
+  const all = await createDispatchStates(stages, {
+    shlex, globalArgs: argsToMap(metaArgs), settings, targetPlatform, filename,
+    ...(opts.namedContexts ? { namedContexts: opts.namedContexts } : {}),
+  });
+  const target = findTarget(all, settings.target);
+  linkCommands(all, filename);
+  const cycle = findCircularDependency(all.states);
+  if (cycle) throw new GantryError("InvalidArgument", `circular dependency detected on stage: ${cycle.stageName}`);
+  if (all.states.length === 1) all.states[0].stageName = "";
+  await resolveBaseImages(all, target, {
+    resolveImageConfig: opts.resolveImageConfig, targetPlatform, filename, allStages: opts.allStages === true,
+    ...(opts.namedContexts ? { namedContexts: opts.namedContexts } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const contextOut = new DeferredOutput();
+  const ctx: DispatchContext = {
+    all, metaArgs, buildArgValues: settings.buildArgs, shlex,
+    runShlex: createShellLex(parsed.escapeToken, { rawQuotes: true, skipUnsetEnv: true }),
+    heredocShlex: createShellLex("\\", { skipProcessQuotes: true }),
+    buildContext: deferredState(contextOut),
+    proxyEnv: proxyEnvFromBuildArgs(settings.buildArgs),
+    cacheIdNamespace: settings.buildArgs.get("BUILDKIT_CACHE_MOUNT_NS") ?? "",
+    targetPlatform, filename, checks,
+  };
+  const ctxPaths = dispatchStages(all, target, ctx, opts.allStages === true);
+  checks.finish();
+  return { all, target, metaArgCmds, platformArgs: platArgs, settings, shlex, targetPlatform, ctxPaths, warnings, contextOut };
+}
+
 /** Dispatches every stage the target needs, in file order; returns the context paths they read. */
-function dispatchStages(all: DispatchStates, target: DispatchState, ctx: DispatchContext): Set<string> {
+function dispatchStages(all: DispatchStates, target: DispatchState, ctx: DispatchContext, allStages: boolean): Set<string> {
   const ctxPaths = new Set<string>();
   for (const d of all.states) {
-    if (!isReachable(target, d) || d.noinit) continue;
+    if ((!allStages && !isReachable(target, d)) || d.noinit) continue;
     initStage(d, ctx);
     const triggers = d.image.config.OnBuild ?? [];
     d.image.config.OnBuild = null;

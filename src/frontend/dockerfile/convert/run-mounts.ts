@@ -4,12 +4,13 @@ import { posix } from "node:path";
 import { goClean } from "../../../llb/file-actions.js";
 import type { MountOptions } from "../../../llb/run-options.js";
 import { mkdir, scratch, type State } from "../../../llb/state.js";
-import { GantryError } from "../../../util/errors.js";
+import { GantryError, type SourceRange } from "../../../util/errors.js";
 import type { RunCommand } from "../instructions/commands.js";
 import { parseRunMount, type RunMount } from "../instructions/run-mount.js";
 import type { DispatchContext } from "./dispatch-context.js";
 import type { DispatchState } from "./dispatch-state.js";
 import type { Expander } from "./expand.js";
+import type { StageOutline } from "./stage-outline.js";
 import { internalName } from "./vertex-names.js";
 
 type Mount = MountOptions<State>;
@@ -20,11 +21,24 @@ export function runMounts(d: DispatchState, c: RunCommand, sources: readonly Dis
   const out: Mount[] = [];
   c.mountSpecs.forEach((spec, i) => {
     const m = parseRunMount(spec, expand);
-    if (m.type === "secret") out.push(secretMount(m));
-    else if (m.type === "ssh") out.push(sshMount(m));
-    else out.push(fsMount(d, m, sources[i], ctx));
+    const mount = m.type === "secret" ? secretMount(m) : m.type === "ssh" ? sshMount(m) : fsMount(d, m, sources[i], ctx);
+    recordOutline(d.outline, m, mount, c.location);
+    out.push(mount);
   });
   return out;
+}
+
+// The first mount of each secret, SSH or cache id is what the outline reports.
+function recordOutline(o: StageOutline, m: RunMount, mount: Mount, location: SourceRange[]): void {
+  if (m.type === "secret" && mount.id !== undefined && !o.secrets.has(mount.id)) {
+    o.secrets.set(mount.id, { required: m.required, location });
+  } else if (m.type === "ssh") {
+    const id = m.id === "" ? "default" : m.id;
+    if (!o.ssh.has(id)) o.ssh.set(id, { required: m.required, location });
+  } else if (m.type === "cache") {
+    const id = m.id === "" ? goClean(m.target) : m.id;
+    if (!o.cache.has(id)) o.cache.set(id, location);
+  }
 }
 
 function fsMount(d: DispatchState, m: RunMount, source: DispatchState | undefined, ctx: DispatchContext): Mount {

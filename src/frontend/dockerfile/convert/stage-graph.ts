@@ -26,10 +26,12 @@ export interface StageGraphOptions {
 export async function createDispatchStates(stages: readonly Stage[], opts: StageGraphOptions): Promise<DispatchStates> {
   const all = new DispatchStates();
   for (const [i, st] of stages.entries()) {
-    const stage = { ...st, baseName: expandFromWord(st, st.baseName, opts) };
+    const fromArgs = new Set<string>();
+    const stage = { ...st, baseName: expandFromWord(st, st.baseName, opts, fromArgs) };
     if (stage.baseName === "") throw locationError(opts.filename, st.location, `base name (${st.baseName}) should not be blank`);
     const ds = newDispatchState(stage);
-    if (st.platform !== "") ds.platform = parseStagePlatform(st, opts);
+    if (st.platform !== "") ds.platform = parseStagePlatform(st, opts, fromArgs);
+    ds.outline.fromArgs = fromArgs;
     if (st.name !== "" && opts.namedContexts) {
       const named = await opts.namedContexts(st.name, ds.platform ?? opts.targetPlatform);
       if (named !== undefined) {
@@ -99,16 +101,18 @@ function imageStage(ref: string, cmd: Command): DispatchState {
   return newDispatchState(stage, { stageName: "", unregistered: true });
 }
 
-function expandFromWord(st: Stage, word: string, opts: StageGraphOptions): string {
+function expandFromWord(st: Stage, word: string, opts: StageGraphOptions, used: Set<string>): string {
   try {
-    return opts.shlex.processWordWithMatches(word, opts.globalArgs).result;
+    const r = opts.shlex.processWordWithMatches(word, opts.globalArgs);
+    for (const name of r.matched) used.add(name);
+    return r.result;
   } catch (err) {
     throw locationError(opts.filename, st.location, messageOf(err), err);
   }
 }
 
-function parseStagePlatform(st: Stage, opts: StageGraphOptions): Platform {
-  const v = expandFromWord(st, st.platform, opts);
+function parseStagePlatform(st: Stage, opts: StageGraphOptions, used: Set<string>): Platform {
+  const v = expandFromWord(st, st.platform, opts, used);
   try {
     return parsePlatform(v);
   } catch (err) {
