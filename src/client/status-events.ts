@@ -25,7 +25,13 @@ export function eventsOf(res: StatusResponse): ProgressEvent[] {
     out.push({
       type: "warning", vertex: w.vertex, level: Number(w.level), short: Buffer.from(w.short).toString("utf8"),
       detail: w.detail.map((d) => Buffer.from(d).toString("utf8")), ...(w.url ? { url: w.url } : {}),
+      ...(w.info ? { source: { filename: w.info.filename, ...(w.info.language ? { language: w.info.language } : {}) } } : {}),
+      ...(w.ranges.length ? { ranges: w.ranges.map((r) => ({ start: position(r.start), end: position(r.end) })) } : {}),
     });
   }
   return out;
+}
+
+function position(p: { line: number; character: number } | undefined): { line: number; character: number } {
+  return { line: p?.line ?? 0, character: p?.character ?? 0 };
 }

@@ -152,8 +152,12 @@ export class EngineBridge implements FrontendBridge, FrontendCaller {
     return {};
   }
 
-  warn(w: { short: string; detail?: string[]; url?: string; level?: number }): void {
-    this.#o.progress({ type: "warning", vertex: this.#warnDigest, level: w.level ?? 1, short: w.short, detail: w.detail ?? [], ...(w.url ? { url: w.url } : {}) });
+  warn(w: Parameters<FrontendBridge["warn"]>[0]): void {
+    this.#o.progress({
+      type: "warning", vertex: this.#warnDigest, level: w.level ?? 1, short: w.short, detail: w.detail ?? [], ...(w.url ? { url: w.url } : {}),
+      ...(w.location ? { source: { filename: w.location.filename, language: "Dockerfile" } } : {}),
+      ...(w.ranges?.length ? { ranges: w.ranges } : {}),
+    });
   }
 
   /** Releases every result the frontend solved. */

@@ -33,6 +33,8 @@ export function statusResponseOf(events: readonly ProgressEvent[]): StatusRespon
       case "warning":
         res.warnings.push(create(VertexWarningSchema, {
           vertex: e.vertex, level: BigInt(e.level), short: Buffer.from(e.short), detail: e.detail.map((d) => Buffer.from(d)), url: e.url ?? "",
+          ...(e.source ? { info: { filename: e.source.filename, language: e.source.language ?? "" } } : {}),
+          ranges: (e.ranges ?? []).map((r) => ({ start: r.start, end: r.end })),
         }));
         break;
     }

@@ -1,6 +1,7 @@
 // Progress events, shaped like upstream's StatusResponse pieces (Vertex, VertexStatus, VertexLog,
 // VertexWarning) so that the daemon maps them one-to-one and the CLI renders them like buildctl. They live in
 // util/ because the solver emits them and the client renders them, and neither may import the other.
+import type { SourceRange } from "./errors.js";
 
 export interface ProgressGroup {
   id: string;
@@ -49,6 +50,9 @@ export interface WarningEvent {
   short: string;
   detail: string[];
   url?: string;
+  /** The file the warning is about (a Dockerfile) and the lines at fault, as upstream's VertexWarning. */
+  source?: { filename: string; language?: string };
+  ranges?: SourceRange[];
 }
 
 export type ProgressEvent = VertexEvent | StatusEvent | LogEvent | WarningEvent;

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { requires } from "./helpers/requires.js";
 import { runGantry } from "./helpers/gantry-cli.js";
 import { startDaemon, type RunningDaemon } from "./helpers/daemon.js";
+import type { WarningEvent } from "../../src/util/progress-event.js";
+import { connect } from "../../src/client/connect.js";
 
 const NEEDS = { root: true, runc: true, overlay: true, registry: true, tools: ["openssl"] } as const;
 const base = process.env.GANTRY_TEST_DIR ?? tmpdir();
@@ -117,4 +119,25 @@ test("interrupting the client cancels the build on the daemon, which cleans up",
   assert.equal(list, "");
   const mounts = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((l) => l.includes(join(base, "gantryd-root", "executor")));
   assert.deepEqual(mounts, []);
+});
+
+test("a build check warning reaches the client through gantryd with its file and line range", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  const ctx = await mkdtemp(join(tmpdir(), "gantry-warn-"));
+  // FromAsCasing: `FROM … as` mixes cases on line 1.
+  await writeFile(join(ctx, "Dockerfile"), "FROM localhost:5000/cf/busybox:1 as base\nRUN true\n");
+  const client = await connect({ addr: `unix://${sock}` });
+  const warnings: WarningEvent[] = [];
+  try {
+    await client.solve({
+      frontend: "dockerfile.v0", locals: { context: ctx, dockerfile: ctx }, exports: [],
+      onProgress: (e) => { if (e.type === "warning") warnings.push(e); },
+    });
+  } finally {
+    await client.close();
+  }
+  const w = warnings.find((e) => e.short.includes("FromAsCasing"));
+  assert.ok(w, JSON.stringify(warnings));
+  assert.deepEqual(w.source, { filename: "Dockerfile", language: "Dockerfile" });
+  assert.equal(w.ranges?.[0]?.start.line, 1);
 });

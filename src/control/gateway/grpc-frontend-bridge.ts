@@ -86,11 +86,13 @@ export class GrpcFrontendBridge implements FrontendBridge, FrontendCaller {
     return Object.fromEntries(Object.entries(res.Definitions).map(([k, d]) => [k, marshalDefinitionMessage(d)]));
   }
 
-  warn(w: { short: string; detail?: string[]; url?: string; level?: number }): void {
+  warn(w: Parameters<FrontendBridge["warn"]>[0]): void {
     const enc = new TextEncoder();
     // Warnings are advisory: one lost with the connection must not fail the build.
     callUnary(this.#client, LLBBridge.method.warn, {
       level: BigInt(w.level ?? 1), short: enc.encode(w.short), detail: (w.detail ?? []).map((d) => enc.encode(d)), url: w.url ?? "",
+      ...(w.location ? { info: { filename: w.location.filename, language: "Dockerfile" } } : {}),
+      ranges: (w.ranges ?? []).map((r) => ({ start: r.start, end: r.end })),
     }, this.#opts()).catch(() => undefined);
   }
 

@@ -129,7 +129,11 @@ export class LlbBridgeHandlers {
 
   warn(req: WarnRequest): void {
     const text = (b: Uint8Array) => Buffer.from(b).toString("utf8");
-    this.#o.bridge.warn({ short: text(req.short), detail: req.detail.map(text), ...(req.url ? { url: req.url } : {}), level: Number(req.level) });
+    this.#o.bridge.warn({
+      short: text(req.short), detail: req.detail.map(text), ...(req.url ? { url: req.url } : {}), level: Number(req.level),
+      ...(req.info?.filename ? { location: { filename: req.info.filename, line: req.ranges[0]?.start?.line ?? 0 } } : {}),
+      ...(req.ranges.length ? { ranges: req.ranges.map((r) => ({ start: position(r.start), end: position(r.end) })) } : {}),
+    });
   }
 
   async evaluate(req: EvaluateRequest, signal?: AbortSignal): Promise<void> {
@@ -169,4 +173,8 @@ export function pongResponse(workers: BridgeWorker[]): Init<typeof PongResponseS
 
 function statMessage(e: FileStat): Init<typeof StatSchema> {
   return { path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, size: BigInt(e.size), modTime: BigInt(e.modTime), linkname: e.linkname ?? "" };
+}
+
+function position(p: { line: number; character: number } | undefined): { line: number; character: number } {
+  return { line: p?.line ?? 0, character: p?.character ?? 0 };
 }
