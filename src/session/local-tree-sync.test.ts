@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, chown, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copyLocalTree } from "./testing/local-tree-copy.js";
@@ -65,4 +65,19 @@ test("syncing into an earlier copy gives exactly a fresh copy and moves only cha
   await syncAndCompare(src, dest, { include: ["d/b"], exclude: [] });
   await syncAndCompare(src, dest, { include: ["?/b", "Dockerfile"] });
   await syncAndCompare(src, dest, { include: ["**/b"] });
+});
+
+test("entries made in a setgid dest still end up 0:0 (new entries there get its group)", { skip: process.geteuid?.() !== 0 && "needs root" }, async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "sync-sgid-"));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const src = join(root, "src");
+  const dest = join(root, "dest");
+  await mkdir(join(src, "d"), { recursive: true });
+  await writeFile(join(src, "a"), "a");
+  await writeFile(join(src, "d/b"), "b");
+  await symlink("a", join(src, "lnk"));
+  await mkdir(dest);
+  await chown(dest, 0, 1234);
+  await chmod(dest, 0o2775);
+  assert.equal(await syncAndCompare(src, dest), 2);
 });

@@ -2,10 +2,14 @@
 // `src` under the same filtering rules, touching only what differs. An entry is unchanged when its type,
 // size, mode and modification time (rounded to the millisecond, as a copy sets it) match, as fsutil decides; owners are 0:0 as in a
 // full copy. Nothing unchanged is written, so a dest on an overlay snapshot gets an empty upper layer when
-// nothing changed, and unchanged files keep their inode and times (their checksums can be reused).
+// nothing changed, and unchanged files keep their inodes and times (their checksums can be reused).
+// Speed: a directory is made before its children, so inside a new directory nothing is looked up in dest;
+// each file's calls run in one limiter slot and a directory's children go FANOUT at a time, so the walk
+// never queues the whole tree; new entries that already belong to 0:0 are not chowned.
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, realpath, rm, symlink, utimes, constants } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import type { Stats } from "node:fs";
+import { setImmediate as yieldLoop } from "node:timers/promises";
+import { lstatSync, readlinkSync, type Stats } from "node:fs";
 import { createPatternMatcher, matchGlob, type MatchInfo, type PatternMatcher } from "../util/pattern-matcher.js";
 import { errnoOf, throwIfAborted } from "../util/errors.js";
 import { Limiter } from "../util/limiter.js";
@@ -22,8 +26,28 @@ interface Sync {
   inodes: Map<string, Promise<string>>;
   stats: LocalSyncStats;
   io: Limiter;
+  /** True when entries we create are ours as root, so only their group can differ from 0:0. */
+  asRoot: boolean;
   signal?: AbortSignal;
 }
+
+/** What is known of a dest directory while its children are synced. */
+interface DestDir {
+  /** Whether it exists (an unselected directory is made only when something below it is wanted). */
+  exists: boolean;
+  /** The names it held before this sync (none for a directory this sync made). */
+  names: ReadonlySet<string>;
+  /** The group a new entry in it gets; undefined when unknown (the entry is then chowned). */
+  newGid?: number;
+}
+
+/** Children of one directory synced at once; the limiter bounds the total across directories. More
+ * would not help: creates in one directory queue on its lock, and on a busy ext4 the waiters spin on it. */
+const FANOUT = 8;
+/** Entries stat-ed synchronously between two turns of the event loop. */
+const SWEEP = 256;
+const S_ISGID = 0o2000;
+const NONE: ReadonlySet<string> = new Set();
 
 /** Syncs `src` into `dest` per the filters; returns what was copied (unchanged files are not counted). */
 export async function syncLocalTree(src: string, dest: string, opts: LocalSyncOptions): Promise<LocalSyncStats> {
@@ -37,10 +61,11 @@ export async function syncLocalTree(src: string, dest: string, opts: LocalSyncOp
     inodes: new Map(),
     stats: { files: 0, bytes: 0 },
     io: new Limiter(32),
+    asRoot: process.geteuid?.() === 0,
     signal: opts.signal,
   };
   await mkdir(dest, { recursive: true });
-  await syncDir(s, "", undefined, undefined);
+  await syncDir(s, "", undefined, undefined, await existingDir(dest));
   for (const p of opts.followPaths ?? []) await followSymlinkTarget(s, p);
   return s.stats;
 }
@@ -54,41 +79,122 @@ async function lstatOrNull(p: string): Promise<Stats | null> {
   }
 }
 
-/** Returns whether anything at or below `rel` is wanted (so the caller keeps the directory). */
-async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, excInfo: MatchInfo | undefined): Promise<boolean> {
+async function existingDir(abs: string, st?: Stats): Promise<DestDir> {
+  const [names, have] = await Promise.all([readdir(abs), st ?? lstat(abs)]);
+  return { exists: true, names: new Set(names), newGid: gidInside(have) };
+}
+
+/** The group the kernel gives a new entry in this directory (setgid: the directory's own). */
+function gidInside(dir: Stats): number {
+  return (dir.mode & S_ISGID) !== 0 ? dir.gid : (process.getegid?.() ?? -1);
+}
+
+/** Runs `fn` on every item, `limit` at a time; waits for all, then rethrows the first failure. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.err;
+}
+
+/**
+ * Returns whether anything at or below `rel` is wanted (so the caller keeps the directory). Both sides of a
+ * directory are stat-ed in one synchronous sweep: for cached metadata Node's async round trip costs several
+ * times the call itself, and the loop gets a turn every SWEEP entries. Only what differs is queued.
+ */
+async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, excInfo: MatchInfo | undefined,
+  here: DestDir): Promise<boolean> {
   throwIfAborted(s.signal);
   const names = (await readdir(join(s.src, rel))).sort();
-  const destNames = await readdir(join(s.dest, rel)).catch(() => [] as string[]);
-  const stats = await Promise.all(names.map((n) => s.io.run(() => lstat(join(s.src, rel, n)))));
   const wanted = new Set<string>();
-  const work = names.map(async (name, i) => {
+  const work: Array<() => Promise<void>> = [];
+  for (const [i, name] of names.entries()) {
+    if (i % SWEEP === SWEEP - 1) await yieldLoop();
     const p = rel ? `${rel}/${name}` : name;
-    const st = stats[i];
     const exc = s.exclude?.matchesUsingParentResults(p, excInfo);
-    if (exc?.matched && !(st.isDirectory() && s.exclude?.hasExclusions)) return;
+    // An excluded path that nothing can re-include below is not even looked at.
+    if (exc?.matched && !s.exclude?.hasExclusions) continue;
+    const st = lstatSync(join(s.src, p), { throwIfNoEntry: false });
+    if (st === undefined || (exc?.matched && !st.isDirectory())) continue;
     const inc = s.include?.matchesUsingParentResults(p, incInfo);
     const selected = (!s.include || inc?.matched === true) && !exc?.matched;
+    if (!st.isDirectory() && !(selected && (st.isFile() || st.isSymbolicLink()))) continue;
+    if (st.isDirectory() && !selected && !mayMatchBelow(s, p)) continue;
+    // A name the dest directory did not hold is not looked up: it cannot be there.
+    const have = here.names.has(name) ? lstatSync(join(s.dest, p), { throwIfNoEntry: false }) ?? null : null;
     if (st.isDirectory()) {
-      if (!selected && !mayMatchBelow(s, p)) return;
-      const have = await lstatOrNull(join(s.dest, p));
-      if (have && !have.isDirectory()) await rm(join(s.dest, p), { force: true });
-      const below = await syncDir(s, p, inc?.info, exc?.info);
-      if (below || selected) {
-        wanted.add(name);
-        await ensureDir(s, p, st);
-        await s.io.run(() => syncTimes(join(s.dest, p), st));
-      }
-    } else if (selected && (st.isFile() || st.isSymbolicLink())) {
-      wanted.add(name);
-      // Hard links wait for their first path, so they must not wait inside a limiter slot.
-      if (st.isFile() && st.nlink > 1) await syncEntry(s, p, st);
-      else await s.io.run(() => syncEntry(s, p, st));
+      work.push(async () => {
+        if (await syncSubdir(s, p, st, have, selected, inc?.info, exc?.info, here)) wanted.add(name);
+      });
+      continue;
     }
-  });
-  await Promise.all(work);
-  const gone = destNames.filter((n) => !wanted.has(n));
+    wanted.add(name);
+    // Hard links wait for their first path, so they must not wait inside a limiter slot.
+    if (st.isFile() && st.nlink > 1) work.push(() => syncEntry(s, p, st, here, have));
+    else if (!unchanged(have, st) || (st.isSymbolicLink() && readlinkSync(join(s.dest, p)) !== readlinkSync(join(s.src, p)))) {
+      work.push(() => s.io.run(() => syncEntry(s, p, st, here, have)));
+    }
+  }
+  await forEachLimited(work, FANOUT, (fn) => fn());
+  const gone = [...here.names].filter((n) => !wanted.has(n));
   await Promise.all(gone.map((n) => rm(join(s.dest, rel, n), { recursive: true, force: true })));
   return wanted.size > 0;
+}
+
+/** Syncs a source directory; a selected one is made first, an unselected one only if something below is wanted. */
+async function syncSubdir(s: Sync, rel: string, st: Stats, have: Stats | null, selected: boolean,
+  incInfo: MatchInfo | undefined, excInfo: MatchInfo | undefined, parent: DestDir): Promise<boolean> {
+  const to = join(s.dest, rel);
+  const madeGid = parent.exists ? parent.newGid : undefined;
+  const dir = await s.io.run(async (): Promise<DestDir> => {
+    if (have && !have.isDirectory()) await rm(to, { force: true });
+    else if (have) return existingDir(to, have);
+    if (!selected) return { exists: false, names: NONE };
+    if (!parent.exists) await mkdir(dirname(to), { recursive: true });
+    // Private until its children are in; its mode is set afterwards.
+    await mkdir(to, 0o700);
+    return { exists: true, names: NONE, newGid: madeGid };
+  });
+  const below = await syncDir(s, rel, incInfo, excInfo, dir);
+  if (!below && !selected) return false;
+  const made = dir.exists && dir.names === NONE;
+  await s.io.run(() => finishDir(s, to, st, made ? madeGid : undefined));
+  return true;
+}
+
+/**
+ * Sets a directory's owner (0:0), mode and times after its children are in, making it first if no child
+ * did. `madeGid` is the group of a directory this sync created (its owner is us) and therefore not yet chmodded.
+ */
+async function finishDir(s: Sync, to: string, st: Stats, madeGid: number | undefined): Promise<void> {
+  const want = st.mode & 0o7777;
+  if (madeGid !== undefined) {
+    if (!(s.asRoot && madeGid === 0)) await chown(to, 0, 0);
+    await chmod(to, want);
+    await utimes(to, st.atime, st.mtime);
+    return;
+  }
+  let have = await lstatOrNull(to);
+  if (have && !have.isDirectory()) await rm(to, { force: true });
+  if (!have?.isDirectory()) {
+    await mkdir(to, { recursive: true });
+    have = null;
+  }
+  const chowned = !have || have.uid !== 0 || have.gid !== 0;
+  if (chowned) await chown(to, 0, 0);
+  // chown clears setuid/setgid and mkdir's mode is cut by the umask: set the mode last.
+  if (chowned || (have !== null && (have.mode & 0o7777) !== want)) await chmod(to, want);
+  if (!have || Math.round(have.mtimeMs) !== Math.round(st.mtimeMs)) await utimes(to, st.atime, st.mtime);
 }
 
 // Each include pattern as per-component matchers; `**` (or an exception, which can re-include anything)
@@ -110,22 +216,6 @@ function mayMatchBelow(s: Sync, rel: string): boolean {
   return s.includeParts.some((parts) => parts.length > dirs.length && dirs.every((d, i) => matchGlob(parts[i], d)));
 }
 
-async function ensureDir(s: Sync, rel: string, st: Stats): Promise<void> {
-  const to = join(s.dest, rel);
-  const have = await lstatOrNull(to);
-  if (have && !have.isDirectory()) await rm(to, { force: true });
-  if (!have || !have.isDirectory()) await mkdir(to, { recursive: true });
-  if (!have?.isDirectory() || have.uid !== 0 || have.gid !== 0) await chown(to, 0, 0);
-  // chown clears setuid/setgid and mkdir's mode is cut by the umask: set the mode last.
-  const now = have?.isDirectory() && have.uid === 0 && have.gid === 0 ? have : await lstat(to);
-  if ((now.mode & 0o7777) !== (st.mode & 0o7777)) await chmod(to, st.mode & 0o7777);
-}
-
-async function syncTimes(to: string, st: Stats): Promise<void> {
-  const have = await lstat(to);
-  if (Math.round(have.mtimeMs) !== Math.round(st.mtimeMs)) await utimes(to, st.atime, st.mtime);
-}
-
 function unchanged(have: Stats | null, st: Stats): boolean {
   if (!have) return false;
   const sameType = (have.isFile() && st.isFile()) || (have.isSymbolicLink() && st.isSymbolicLink());
@@ -133,12 +223,16 @@ function unchanged(have: Stats | null, st: Stats): boolean {
     && (st.isSymbolicLink() || (have.mode & 0o7777) === (st.mode & 0o7777)) && have.uid === 0 && have.gid === 0;
 }
 
-async function syncEntry(s: Sync, rel: string, st: Stats): Promise<void> {
-  if (!(st.isFile() && st.nlink > 1)) return syncOne(s, rel, st);
+/**
+ * `here` describes the dest directory of `rel` and `have` what dest holds at `rel` (null: nothing); without
+ * them, dest is looked up and missing parents are made.
+ */
+async function syncEntry(s: Sync, rel: string, st: Stats, here?: DestDir, have?: Stats | null): Promise<void> {
+  if (!(st.isFile() && st.nlink > 1)) return syncOne(s, rel, st, here, have);
   const key = `${st.dev}:${st.ino}`;
   const first = s.inodes.get(key);
   if (first) return linkTo(s, rel, await first);
-  const placed = syncOne(s, rel, st).then(() => join(s.dest, rel));
+  const placed = syncOne(s, rel, st, here, have).then(() => join(s.dest, rel));
   placed.catch(() => undefined); // awaited below; later links see the failure through their own await
   s.inodes.set(key, placed);
   await placed;
@@ -153,22 +247,28 @@ async function linkTo(s: Sync, rel: string, first: string): Promise<void> {
   await link(first, to);
 }
 
-async function syncOne(s: Sync, rel: string, st: Stats): Promise<void> {
+async function syncOne(s: Sync, rel: string, st: Stats, here?: DestDir, known?: Stats | null): Promise<void> {
   const from = join(s.src, rel);
   const to = join(s.dest, rel);
-  const have = await lstatOrNull(to);
+  const have = known === undefined ? await lstatOrNull(to) : known;
   if (unchanged(have, st) && (!st.isSymbolicLink() || (await readlink(to)) === (await readlink(from)))) return;
   if (have) await rm(to, { recursive: true, force: true });
-  else await mkdir(dirname(to), { recursive: true });
+  else if (!here?.exists) await mkdir(dirname(to), { recursive: true });
+  // A new entry is ours; as root in a directory whose new entries get group 0, it is 0:0 already.
+  const owned = s.asRoot && here?.exists === true && here.newGid === 0;
   if (st.isSymbolicLink()) {
     await symlink(await readlink(from), to);
-    await lchown(to, 0, 0);
+    if (!owned) await lchown(to, 0, 0);
     await lutimes(to, st.atime, st.mtime);
     return;
   }
-  await copyFile(from, to, constants.COPYFILE_FICLONE);
-  await chown(to, 0, 0);
-  await chmod(to, st.mode & 0o7777);
+  // copyFile gives the copy the source's mode; chown would clear setuid/setgid, so the mode is set again then.
+  // Nothing is at `to` now: EXCL spares libuv's same-file check and truncation.
+  await copyFile(from, to, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+  if (!owned) {
+    await chown(to, 0, 0);
+    await chmod(to, st.mode & 0o7777);
+  }
   await utimes(to, st.atime, st.mtime);
   s.stats.files++;
   s.stats.bytes += st.size;

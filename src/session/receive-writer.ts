@@ -34,6 +34,8 @@ export class ReceiveWriter {
   readonly #asRoot = process.getuid?.() === 0;
   readonly #listed = new Set<string>();
   readonly #dirs: Stat[] = [];
+  /** Directories this transfer made: nothing was in them, so their entries are not looked up. */
+  readonly #made = new Set<string>();
   readonly #hardlinks: Stat[] = [];
   readonly #open = new Map<string, OpenFile>();
   files = 0;
@@ -48,10 +50,14 @@ export class ReceiveWriter {
   async entry(stat: Stat): Promise<boolean> {
     this.#listed.add(stat.path);
     const abs = join(this.#dest, stat.path);
-    const have = await lstatIfExists(abs);
+    const slash = stat.path.lastIndexOf("/");
+    const have = this.#made.has(slash < 0 ? "" : stat.path.slice(0, slash)) ? undefined : await lstatIfExists(abs);
     if (isDirGoMode(stat.mode)) {
       if (have && !have.isDirectory()) await rm(abs, { recursive: true, force: true });
-      if (!have?.isDirectory()) await mkdir(abs, { mode: 0o700 });
+      if (!have?.isDirectory()) {
+        await mkdir(abs, { mode: 0o700 });
+        this.#made.add(stat.path);
+      }
       this.#dirs.push(stat);
       return false;
     }

@@ -1,9 +1,26 @@
 import { canceledError } from "./errors.js";
 
-/** A counting semaphore: at most `limit` holders at once; waiters are served in order. */
+interface Waiter {
+  grant: () => void;
+  reject: (err: Error) => void;
+  signal?: AbortSignal;
+}
+
+/** The waiters of one signal, with the single abort listener that rejects them all. */
+interface SignalWatch {
+  waiters: Set<Waiter>;
+  onAbort: () => void;
+}
+
+/**
+ * A counting semaphore: at most `limit` holders at once; waiters are served in order. Thousands may wait
+ * (a tree copy queues every entry): queueing, granting and aborting are O(1) per waiter, and each signal
+ * gets one abort listener however many of its waiters are queued.
+ */
 export class Limiter {
   #free: number;
-  readonly #waiters: Array<() => void> = [];
+  readonly #waiters = new Set<Waiter>();
+  readonly #watches = new Map<AbortSignal, SignalWatch>();
 
   constructor(limit: number) {
     this.#free = Math.max(1, limit);
@@ -17,17 +34,9 @@ export class Limiter {
       return this.#releaser();
     }
     await new Promise<void>((resolve, reject) => {
-      const grant = (): void => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      const onAbort = (): void => {
-        const i = this.#waiters.indexOf(grant);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(canceledError(signal));
-      };
-      this.#waiters.push(grant);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const w: Waiter = { grant: resolve, reject, signal };
+      this.#waiters.add(w);
+      if (signal) this.#watch(signal, w);
     });
     return this.#releaser();
   }
@@ -41,14 +50,48 @@ export class Limiter {
     }
   }
 
+  #watch(signal: AbortSignal, w: Waiter): void {
+    let watch = this.#watches.get(signal);
+    if (!watch) {
+      const waiters = new Set<Waiter>();
+      const onAbort = (): void => {
+        this.#watches.delete(signal);
+        for (const x of waiters) {
+          this.#waiters.delete(x);
+          x.reject(canceledError(signal));
+        }
+      };
+      watch = { waiters, onAbort };
+      this.#watches.set(signal, watch);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    watch.waiters.add(w);
+  }
+
+  #unwatch(w: Waiter): void {
+    if (!w.signal) return;
+    const watch = this.#watches.get(w.signal);
+    if (!watch) return;
+    watch.waiters.delete(w);
+    if (watch.waiters.size === 0) {
+      w.signal.removeEventListener("abort", watch.onAbort);
+      this.#watches.delete(w.signal);
+    }
+  }
+
   #releaser(): () => void {
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      const next = this.#waiters.shift();
-      if (next) next();
-      else this.#free++;
+      const next = this.#waiters.values().next();
+      if (next.done) {
+        this.#free++;
+        return;
+      }
+      this.#waiters.delete(next.value);
+      this.#unwatch(next.value);
+      next.value.grant();
     };
   }
 }

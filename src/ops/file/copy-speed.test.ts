@@ -23,7 +23,9 @@ test(`copying ${DIRS * FILES_PER_DIR} files is in cp -a's class`, async (t) => {
   execFileSync("cp", ["-a", src, join(dest, "by-cp")]);
   const cpMs = performance.now() - t0;
   t0 = performance.now();
-  await copy(src, dest, { src: "/", dest: "/by-gantry/", dirCopyContents: true, createDestPath: true });
+  // With a signal, as builds pass one: waiting on the limiter must not cost a listener per entry.
+  await copy(src, dest, { src: "/", dest: "/by-gantry/", dirCopyContents: true, createDestPath: true,
+    signal: new AbortController().signal });
   const ourMs = performance.now() - t0;
   let count = 0;
   for (const d of readdirSync(join(dest, "by-gantry"))) count += readdirSync(join(dest, "by-gantry", d)).length - 1 +
