@@ -43,7 +43,7 @@ export interface CopyOptions {
   excludePatterns?: string[];
   /** Replace an existing dest entry of another type instead of failing. */
   alwaysReplaceExistingDestPaths?: boolean;
-  /** Bounds parallel fs calls; a fresh Limiter(32) when absent (deep queues keep the libuv pool busy). */
+  /** Bounds the entries copied at once (each holds one slot for its fs calls); a fresh Limiter(32) when absent. */
   limiter?: Limiter;
   signal?: AbortSignal;
 }
