@@ -8,7 +8,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildahBuilder, dockerBuilder, gantryBuilder } from "./lib/builders.mjs";
-import { slowestSteps } from "./lib/progress-log.mjs";
+import { copyWasCached, slowestSteps } from "./lib/progress-log.mjs";
 import { exportLines, markdownSection, median, recordInReadme, textTable } from "./lib/report.mjs";
 import { runTimed } from "./lib/run-cmd.mjs";
 import { SCENARIOS } from "./lib/scenarios.mjs";
@@ -93,6 +93,11 @@ async function runScenario(sc, builders, tmp, reps, budget) {
         try {
           if (p.before) p.before(ctx, rep * 10 + bi);
           const r = await buildWithRetry(b, sc, p, ctx, tmp, rep, row);
+          // A rebuild phase only measures what it claims if the cache did (or did not) answer the COPY.
+          const cached = p.copyCached === undefined ? undefined : copyWasCached(r.log);
+          if (cached !== undefined && cached !== p.copyCached) {
+            throw new Error(`${sc.name} ${p.name}: COPY . /ctx was ${cached ? "" : "not "}CACHED (see ${r.log})`);
+          }
           (row.runs[b.name] ??= []).push(r.seconds);
           if (r.exportSeconds !== undefined) (row.exportRuns[b.name] ??= []).push(r.exportSeconds);
           if (b.name === "gantry") row.gantrySlowest = slowestSteps(r.log);

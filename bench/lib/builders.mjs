@@ -70,9 +70,12 @@ export function gantryBuilder(repo, tmp) {
     async build(req) {
       const dest = join(tmp, "out", `gantry-${req.scenario}.tar`);
       mkdirSync(join(tmp, "out"), { recursive: true });
+      // Like `docker build -t`, the image goes to the builder's own store (Gantry's content store: gzip
+      // layer blobs, config, manifest); the export scenario writes the gzip OCI tarball it measures.
+      const output = req.exportGzip ? `type=oci,dest=${dest}` : `type=image,name=gantry-bench/${req.scenario}`;
       const r = await runTimed([...base, "build", "--frontend", "dockerfile.v0",
         "--local", `context=${req.contextDir}`, "--local", `dockerfile=${req.dockerfileDir}`,
-        "--output", `type=oci,dest=${dest}`, "--progress", "plain"], { log: req.log, cwd: repo });
+        "--output", output, "--progress", "plain"], { log: req.log, cwd: repo });
       return { seconds: r.seconds, exportSeconds: exportLayersSeconds(readFileSync(r.log, "utf8")), log: r.log };
     },
   };

@@ -38,3 +38,21 @@ export function slowestSteps(path, n = 3) {
   return parseSteps(text).filter((s) => s.seconds > 0).slice(0, n)
     .map((s) => `${s.name.slice(0, 48)} ${s.seconds.toFixed(1)}s`).join("; ");
 }
+
+/**
+ * Whether the build logged at `path` took `COPY . /ctx` from its cache: from BuildKit's plain progress
+ * (`#N [2/3] COPY . /ctx` then `#N CACHED`) or buildah's (`STEP 2/3: COPY . /ctx` then `--> Using cache`);
+ * undefined when the log shows neither form.
+ */
+export function copyWasCached(path) {
+  let text;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  const bk = /^#(\d+) \[[^\]]*\] COPY \. \/ctx$/m.exec(text);
+  if (bk) return new RegExp(`^#${bk[1]} CACHED$`, "m").test(text);
+  const bh = /STEP \d+\/\d+: COPY \. \/ctx\n(--> Using cache)?/.exec(text);
+  return bh ? bh[1] !== undefined : undefined;
+}

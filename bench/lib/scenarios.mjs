@@ -30,8 +30,8 @@ export const SCENARIOS = [
     },
     phases: [
       { name: "cold", reset: true },
-      { name: "no-change", target: 1.0 },
-      { name: "one-file-changed", target: 1.0, before: (dir, n) => touch(dir, n) },
+      { name: "no-change", target: 1.0, copyCached: true },
+      { name: "one-file-changed", target: 1.0, copyCached: false, before: (dir, n) => touch(dir, n) },
     ],
   },
   {

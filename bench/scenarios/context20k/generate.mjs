@@ -55,11 +55,21 @@ export function generate(dir) {
   return true;
 }
 
-/** Rewrites CHANGED_FILE with bytes derived from `n`, keeping its size. */
+/**
+ * Rewrites CHANGED_FILE with bytes derived from `n`, keeping its size. The bytes always differ from the
+ * file's current ones: an earlier run may have left exactly the content `n` would give, and then the
+ * "changed" build would rightly be all CACHED.
+ */
 export function touch(dir, n) {
   const p = join(dir, CHANGED_FILE);
-  const size = readFileSync(p).length;
-  writeFileSync(p, fillText(Buffer.allocUnsafe(size), makeRng(1_000_003 + n)));
+  const current = readFileSync(p);
+  for (let seed = 1_000_003 + n; ; seed += 7_919) {
+    const next = fillText(Buffer.allocUnsafe(current.length), makeRng(seed));
+    if (!next.equals(current)) {
+      writeFileSync(p, next);
+      return;
+    }
+  }
 }
 
 function main(argv) {
