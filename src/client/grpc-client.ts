@@ -1,44 +1,33 @@
 // The client for gantryd (and buildkitd): Control over gRPC, with this process serving the session (local
 // dirs, secrets, export targets) inside the Control.Session stream.
 import { connect as netConnect } from "node:net";
-import { readFileSync } from "node:fs";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client as RpcClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { BytesMessageSchema, Control, type UsageRecord as PbUsage } from "../gen/moby/buildkit/v1/control_pb.js";
+import { Control, type UsageRecord as PbUsage } from "../gen/moby/buildkit/v1/control_pb.js";
 import { DefinitionSchema } from "../gen/pb/ops_pb.js";
 import { ClientSession, newSessionId, type ClientSecret } from "../session/client-session.js";
 import type { ExportTarget } from "../session/client-file-send.js";
-import { AsyncQueue } from "../util/async-queue.js";
-import { GantryError } from "../util/errors.js";
 import type { Client, ExportEntry, PruneOptions, SecretSource, SolveOptions, SolveResult, UsageRecord, WorkerInfo } from "./client.js";
 import { fromRpcError } from "./rpc-error.js";
+import { attachSession, openDaemonH2, parseDaemonAddress, tlsConnectOptions, type DaemonAddress, type TlsOptions } from "./session-attach.js";
 import { eventsOf } from "./status-events.js";
 
-export interface TlsOptions {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  serverName?: string;
-}
+export type { TlsOptions };
 
 const MAX_MESSAGE = 64 * 1024 * 1024;
+/** How long the status stream may go on after Solve failed (buildctl waits 3 s too). */
+const STATUS_GRACE_MS = 3000;
 
-function transportFor(addr: string, tls?: TlsOptions): ReturnType<typeof createGrpcTransport> {
-  const url = new URL(addr);
-  if (url.protocol === "unix:") {
-    const path = url.pathname || url.host;
-    return createGrpcTransport({ baseUrl: "http://localhost", readMaxBytes: MAX_MESSAGE, writeMaxBytes: MAX_MESSAGE, nodeOptions: { createConnection: () => netConnect(path) } });
+function transportFor(addr: DaemonAddress, tls?: TlsOptions): ReturnType<typeof createGrpcTransport> {
+  const limits = { readMaxBytes: MAX_MESSAGE, writeMaxBytes: MAX_MESSAGE };
+  if (addr.kind === "unix") {
+    return createGrpcTransport({ baseUrl: "http://localhost", ...limits, nodeOptions: { createConnection: () => netConnect(addr.path) } });
   }
-  if (url.protocol !== "tcp:") throw new GantryError("InvalidArgument", `--addr ${addr}: use unix://PATH or tcp://HOST:PORT.`);
-  const secure = !!(tls?.ca || tls?.cert);
   return createGrpcTransport({
-    baseUrl: `${secure ? "https" : "http"}://${url.host}`, readMaxBytes: MAX_MESSAGE, writeMaxBytes: MAX_MESSAGE,
-    ...(secure ? { nodeOptions: {
-      ...(tls?.ca ? { ca: readFileSync(tls.ca) } : {}), ...(tls?.cert ? { cert: readFileSync(tls.cert) } : {}),
-      ...(tls?.key ? { key: readFileSync(tls.key) } : {}), ...(tls?.serverName ? { servername: tls.serverName } : {}),
-    } } : {}),
+    baseUrl: `${addr.secure ? "https" : "http"}://${addr.host}`, ...limits,
+    ...(addr.secure ? { nodeOptions: tlsConnectOptions(tls) } : {}),
   });
 }
 
@@ -69,19 +58,24 @@ function usageOf(r: PbUsage): UsageRecord {
 
 export class GrpcClient implements Client {
   readonly #rpc: RpcClient<typeof Control>;
+  readonly #addr: DaemonAddress;
+  readonly #tls: TlsOptions | undefined;
 
   constructor(addr: string, tls?: TlsOptions) {
-    this.#rpc = createClient(Control, transportFor(addr, tls));
+    this.#addr = parseDaemonAddress(addr, tls);
+    this.#tls = tls;
+    this.#rpc = createClient(Control, transportFor(this.#addr, tls));
   }
 
   async solve(o: SolveOptions): Promise<SolveResult> {
     const { targets, wire } = exportTargets(o.exports ?? []);
     const session = new ClientSession({ locals: o.locals, secrets: clientSecrets(o.secrets), exports: targets, ssh: o.ssh });
+    // The session and the status stream outlive a canceled Solve, as buildctl's do: the daemon's last
+    // updates (vertices marked canceled) arrive after Solve has returned.
     const stop = new AbortController();
-    const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
-    const attached = this.#attach(session, signal);
+    const attached = this.#attach(session, stop.signal);
     const ref = newSessionId();
-    const status = this.#follow(ref, o, signal);
+    const status = this.#follow(ref, o, stop.signal);
     try {
       const res = await this.#rpc.solve({
         Ref: ref,
@@ -103,24 +97,25 @@ export class GrpcClient implements Client {
       throw fromRpcError(err);
     } finally {
       session.close();
+      const grace = setTimeout(() => stop.abort(), STATUS_GRACE_MS);
+      await status;
+      clearTimeout(grace);
       stop.abort();
-      await Promise.allSettled([attached, status]);
+      await attached;
     }
   }
 
-  /** Runs the Control.Session call: the daemon's bytes feed our session server, its answers go back. */
+  /**
+   * Runs the Control.Session call on a connection of its own, with Gantry's HTTP/2 client: its repeated
+   * method headers must reach the daemon as separate fields (see session-attach.ts).
+   */
   async #attach(session: ClientSession, signal: AbortSignal): Promise<void> {
-    const inbox = new AsyncQueue<Uint8Array>();
-    const outgoing = session.serve(inbox);
-    const requests = (async function* () {
-      for await (const chunk of outgoing) yield create(BytesMessageSchema, { data: chunk });
-    })();
+    const h2 = openDaemonH2(this.#addr, this.#tls);
+    h2.on("error", () => undefined); // a refused connection fails Solve, which reports it
     try {
-      for await (const m of this.#rpc.session(requests, { headers: session.headers(), signal })) inbox.push(m.data);
-    } catch {
-      // The session ends when the build does (or the daemon drops it); errors surface through Solve.
+      await attachSession(h2, session, signal);
     } finally {
-      inbox.end();
+      h2.close();
     }
   }
 

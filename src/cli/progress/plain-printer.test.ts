@@ -91,10 +91,64 @@ test("DONE sums merged run intervals; log times use 3, 2 then 1 decimals", () =>
     log(RUN, 12.345, "b\n"),
     log(RUN, 123.45, "c\n"),
     vtx(RUN, "run", { started: 0, completed: 124 }),
-    // A second run overlapping the first adds only its new part: 0..124 ∪ 100..130 = 130 s.
+    // A second run overlapping the first adds only its new part: 0..124 ∪ 100..130 = 130 s. It arrives
+    // before the closing line is due, so the block goes on and closes once.
     vtx(RUN, "run", { started: 100, completed: 130 }),
   ]);
-  assert.equal(text, "#1 run\n#1 10.00 a\n#1 12.35 b\n#1 123.5 c\n#1 DONE 124.0s\n\n#1 run\n#1 DONE 130.0s\n");
+  assert.equal(text, "#1 run\n#1 10.00 a\n#1 12.35 b\n#1 123.5 c\n#1 DONE 130.0s\n");
+});
+
+// Recorded from buildkitd v0.11.6 pulling localhost:5000/cf/busybox:1 (times relative to the first start):
+// the image vertex runs three times (resolve, pull, extract) and is re-sent completed in between.
+const UPSTREAM_PULL: ProgressEvent[] = [
+  vtx(RUN, "/bin/sh -c echo hi", { inputs: [FROM] }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1"),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0 }),
+  status(FROM, "resolve localhost:5000/cf/busybox:1", { t: 0.014, started: 0.014, current: 0, total: 0 }),
+  status(FROM, "resolve localhost:5000/cf/busybox:1", { t: 0.107, started: 0.014, current: 0, total: 0, done: true }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0, completed: 0.108 }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0.108, completed: 0.108 }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0.108 }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0.108, completed: 0.172 }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0.183 }),
+  status(FROM, "sha256:6f64", { t: 0.247, started: 0.205, current: 1035971, total: 1035971, done: true }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0.183, completed: 0.247 }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0.256 }),
+  status(FROM, "extracting sha256:6f64", { t: 0.256, started: 0.256, current: 0, total: 0 }),
+  vtx(FROM, "docker-image://localhost:5000/cf/busybox:1", { started: 0.256, completed: 0.438 }),
+  status(FROM, "extracting sha256:6f64", { t: 0.438, started: 0.256, current: 0, total: 0, done: true }),
+  vtx(RUN, "/bin/sh -c echo hi", { started: 0.44, inputs: [FROM] }),
+  log(RUN, 0.627, "hi\n"),
+  vtx(RUN, "/bin/sh -c echo hi", { started: 0.44, completed: 0.65, inputs: [FROM] }),
+];
+
+test("upstream's repeated runs of one vertex print as one block, as buildctl shows them", () => {
+  assert.equal(render(UPSTREAM_PULL).text, [
+    "#1 docker-image://localhost:5000/cf/busybox:1",
+    "#1 resolve localhost:5000/cf/busybox:1",
+    "#1 resolve localhost:5000/cf/busybox:1 0.1s done",
+    "#1 sha256:6f64 1.04MB / 1.04MB 0.0s done",
+    "#1 extracting sha256:6f64",
+    "#1 extracting sha256:6f64 0.2s done",
+    "#1 DONE 0.4s",
+    "",
+    "#2 /bin/sh -c echo hi",
+    "#2 0.187 hi",
+    "#2 DONE 0.2s",
+    "",
+  ].join("\n"));
+});
+
+test("a vertex that starts again after its closing line was printed gets a new block", async () => {
+  const out = new CapturingStream();
+  const printer = new PlainPrinter(out as unknown as NodeJS.WritableStream);
+  printer.write(vtx(FROM, "local://context", { started: 0, completed: 0 }));
+  await new Promise((r) => setTimeout(r, 150));
+  printer.write(vtx(FROM, "local://context", { started: 1 }));
+  printer.write(status(FROM, "transferring context:", { t: 1.2, started: 1, current: 45, total: 0, done: true }));
+  printer.write(vtx(FROM, "local://context", { started: 1, completed: 1.2 }));
+  printer.finish();
+  assert.equal(out.text, "#1 local://context\n#1 DONE 0.0s\n\n#1 local://context\n#1 transferring context: 45B 0.2s done\n#1 DONE 0.2s\n");
 });
 
 test("statuses: no size when zero, current alone without total, no time under 10 ms, unstarted ones hidden", () => {

@@ -1,7 +1,11 @@
 // buildctl's --progress=plain: a `#N name` header whenever output moves to another vertex, then its lines
 // (`#N 0.214 log line`, `#N sha256:… 1.05MB / 3.37MB 0.3s done`, `#N WARN: …`) and one closing line
 // (`#N DONE 1.2s`, `#N CACHED`, `#N ERROR: …`, `#N CANCELED`). Leaving an unfinished vertex prints `#N ...`.
-// Events are printed as they arrive; upstream's anti-flicker scheduling between busy vertices is not copied.
+// Events are printed as they arrive, except a vertex's closing line: upstream's daemon reports one vertex
+// as several runs (an image source resolves, pulls and extracts as separate started/completed pairs, a
+// local source completes at once then starts its transfer), and buildctl, which redraws at most every
+// 100 ms, shows such a burst as one block. So the closing line waits CLOSE_DELAY_MS and is dropped if the
+// vertex starts again meanwhile. Upstream's anti-flicker scheduling between busy vertices is not copied.
 import type { ProgressEvent, StatusEvent } from "../../util/progress-event.js";
 import { goFixed } from "./go-fixed.js";
 import { humanBytes } from "./human-bytes.js";
@@ -11,6 +15,8 @@ import { runSeconds, seconds, VertexTable, type VertexRow } from "./vertex-table
 /** An unfinished status is reprinted only after this much progress or time. */
 const MIN_PROGRESS_DELTA = 0.05;
 const MIN_TIME_DELTA_MS = 5000;
+/** How long a completed vertex may start again and continue its block (buildctl's display interval). */
+const CLOSE_DELAY_MS = 100;
 
 export class PlainPrinter implements ProgressPrinter {
   readonly #out: NodeJS.WritableStream;
@@ -20,6 +26,9 @@ export class PlainPrinter implements ProgressPrinter {
   readonly #lastStatus = new Map<string, { current: number; timestamp: number }>();
   readonly #truncate: boolean;
   #current: string | undefined;
+  /** The current vertex has completed; its closing line is due unless it starts again. */
+  #closing = false;
+  #closeTimer: NodeJS.Timeout | undefined;
   #printedAny = false;
 
   /**
@@ -37,16 +46,16 @@ export class PlainPrinter implements ProgressPrinter {
 
   write(ev: ProgressEvent): void {
     const { row, changed, newLines } = this.#table.apply(ev);
+    if (this.#closing && row.digest === this.#current && !row.completed) this.#closing = false; // a new run
     switch (ev.type) {
       case "vertex":
         if (!ev.started || !changed) return;
         if (row.completed) {
           this.#switchTo(row);
           for (const l of newLines) this.#line(row, l);
-          this.#line(row, closing(row));
-          this.#current = undefined;
-          this.#activateOpen();
-        } else if (this.#current === undefined) this.#switchTo(row);
+          this.#closing = true;
+          this.#armClose();
+        } else if (this.#current === undefined || this.#closing) this.#switchTo(row);
         return;
       case "status":
         this.#status(row, ev);
@@ -62,11 +71,32 @@ export class PlainPrinter implements ProgressPrinter {
     }
   }
 
-  /** Prints lines still unfinished when the build ended. */
+  /** Prints what is still due when the build ended: a pending closing line, then unfinished lines. */
   finish(): void {
+    this.#closeCurrent();
     for (const row of this.#table.rows.values()) {
       if (row.partial) this.#line(row, `${row.partialTime} ${row.partial}`);
     }
+  }
+
+  #armClose(): void {
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = setTimeout(() => {
+      if (this.#closeCurrent()) this.#activateOpen();
+    }, CLOSE_DELAY_MS);
+    this.#closeTimer.unref();
+  }
+
+  /** Prints the current vertex's pending closing line; true if there was one. */
+  #closeCurrent(): boolean {
+    clearTimeout(this.#closeTimer);
+    this.#closeTimer = undefined;
+    const row = this.#current === undefined ? undefined : this.#table.rows.get(this.#current);
+    if (!this.#closing || !row) return false;
+    this.#closing = false;
+    this.#current = undefined;
+    this.#line(row, closing(row));
+    return true;
   }
 
   #status(row: VertexRow, st: StatusEvent): void {
@@ -92,6 +122,7 @@ export class PlainPrinter implements ProgressPrinter {
 
   #switchTo(row: VertexRow): void {
     if (this.#current === row.digest) return;
+    this.#closeCurrent();
     const prev = this.#current === undefined ? undefined : this.#table.rows.get(this.#current);
     if (prev) {
       if (prev.partial) this.#line(prev, `${prev.partialTime} ${prev.partial}`);
