@@ -102,7 +102,7 @@ export class TreeCopier {
   }
 
   async #copyEntry(e: SourceEntry, target: string, overwrite: boolean, parent: DirNode): Promise<void> {
-    const { src, rel, st, filter } = e;
+    const { st, filter } = e;
     // One limiter slot covers a file's few fs calls; a directory gives its slot back while its children copy.
     const dir = await this.#slot(() => this.#visit(e, target, overwrite, parent));
     if (dir === undefined) return;
