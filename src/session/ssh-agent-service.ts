@@ -10,7 +10,7 @@ import { methodPath, unaryRoute } from "./grpc-typed.js";
 import { metadataValues } from "./session-headers.js";
 import { dialSshAgent } from "./ssh-agent-sockets.js";
 import { DEFAULT_SSH_ID, SSH_ID_METADATA, noSshAgentMessage, type SshForwarding } from "./ssh-forwarding.js";
-import { relayChunks } from "./ssh-relay.js";
+import { serveReadOnlyAgent } from "./ssh-agent-filter.js";
 
 /** Agent sockets by id, as `resolveSshAgents` returns them. */
 export type SshAgents = Readonly<Record<string, string>>;
@@ -35,13 +35,10 @@ export function sshAgentRoutes(agents: SshAgents): Array<[string, GrpcHandler]> 
 
 async function forwardAgentCall(agents: SshAgents, call: GrpcServerCall): Promise<void> {
   const id = metadataValues(call.metadata, SSH_ID_METADATA)[0] || DEFAULT_SSH_ID;
-  const conn = await dialSshAgent(socketOf(agents, id), { signal: call.signal });
-  await relayChunks(conn, {
-    incoming: decodeBytes(call.requests),
-    send: (data) => call.send(toBinary(BytesMessageSchema, create(BytesMessageSchema, { data }))),
-    // The gRPC server half-closes by ending the call, which happens when this handler returns.
-    closeSend: () => undefined,
-  }, { signal: call.signal });
+  const agent = await dialSshAgent(socketOf(agents, id), { signal: call.signal });
+  // The gRPC server half-closes by ending the call, which happens when this handler returns.
+  await serveReadOnlyAgent(decodeBytes(call.requests), agent,
+    (data) => call.send(toBinary(BytesMessageSchema, create(BytesMessageSchema, { data }))), { signal: call.signal });
 }
 
 /** Decodes a stream of encoded BytesMessages into their data. */
@@ -64,11 +61,20 @@ export function createLocalSshForwarding(agents: SshAgents): SshForwarding {
         conn.destroy();
         throw err;
       }
-      await relayChunks(conn, {
-        incoming: agent.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>,
-        send: (data) => writeTo(agent, data),
-        closeSend: () => void agent.end(),
-      }, opts).finally(() => agent.destroy());
+      // The build's connection goes when its requests end, or at once on abort (its reads would wait).
+      const onAbort = (): void => void conn.destroy();
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      conn.on("error", () => undefined); // surfaces through the reads
+      try {
+        await serveReadOnlyAgent(conn.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>, agent,
+          (data) => writeTo(conn, data), opts);
+        conn.end();
+      } catch (err) {
+        conn.destroy();
+        throw err;
+      } finally {
+        opts.signal?.removeEventListener("abort", onAbort);
+      }
     },
   };
 }
@@ -89,7 +95,7 @@ export function withSshAgents(session: BuildSession, agents: SshAgents): BuildSe
 function writeTo(sock: Duplex, data: Uint8Array): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (sock.destroyed || sock.writableEnded) {
-      reject(new GantryError("Unavailable", "Cannot write to the SSH agent: its connection has ended."));
+      reject(new GantryError("Unavailable", "Cannot answer the build's SSH agent request: its connection has ended."));
       return;
     }
     sock.write(data, (err) => (err ? reject(err) : resolve()));

@@ -125,6 +125,23 @@ async function daemonBuild(ctx: string, ssh: Record<string, string>): Promise<st
   }
 }
 
+test("the forwarded agent is read-only: a build cannot remove the user's keys", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  const ctx = await context("--mount=type=ssh SSH_ADD -D > /remove.txt 2>&1; echo $? > /remove.rc; SSH_ADD -l > /keys.txt");
+  const out = join(ctx, "out");
+  const c = await openController({ root: join(base, "gantry-ssh-embedded-root") });
+  try {
+    const session = withSshAgents(createDirectSession({ locals: { context: ctx, dockerfile: ctx }, secrets: {} }), { default: agentSock });
+    await c.solve({ frontend: "dockerfile.v0", frontendAttrs: {}, exports: [{ type: "local", attrs: { dest: out } }], noCache: true, session },
+      { progress: () => undefined });
+  } finally {
+    await c.close();
+  }
+  assert.notEqual((await readFile(join(out, "remove.rc"), "utf8")).trim(), "0", "ssh-add -D was refused");
+  assert.equal(await readFile(join(out, "keys.txt"), "utf8"), hostKeys, "the key is still listed in the build");
+  assert.equal(execFileSync("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: agentSock } }).toString(), hostKeys, "and on the host");
+});
+
 test("gantryd: each agent connection becomes a ForwardAgent call on the client's session", async (t) => {
   if (!requires(t, NEEDS)) return;
   const ctx = await context(`${LIST_KEYS.replace("type=ssh", "type=ssh,id=deploy,target=/tmp/agent,mode=0640")} && SSH_ADD -l >> /keys.txt`);
