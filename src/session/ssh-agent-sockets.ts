@@ -1,10 +1,12 @@
 // The client's side of `--ssh`: which agent socket each id forwards. Like buildctl, `default` (or an id
-// with no path) means $SSH_AUTH_SOCK. Upstream also accepts private key files and serves them from an
-// in-process agent; Gantry forwards agent sockets only and says so for anything else.
+// with no path) means $SSH_AUTH_SOCK, a path may be an agent socket, and private key files are served by
+// an in-process agent (`ssh-key-agent.ts`) whose socket is forwarded like any other.
 import { stat } from "node:fs/promises";
 import { createConnection, type Socket } from "node:net";
 import { GantryError, errnoOf } from "../util/errors.js";
 import { DEFAULT_SSH_ID } from "./ssh-forwarding.js";
+import { startKeyAgent } from "./ssh-key-agent.js";
+import { loadSshPrivateKey } from "./ssh-key-file.js";
 
 /** One `--ssh` value: `default`, `<id>`, or `<id>=<path>[,<path>…]`. */
 export interface SshAgentSpec {
@@ -22,8 +24,9 @@ export function parseSshSpec(value: string): SshAgentSpec {
 }
 
 /**
- * Maps each id to an agent socket, checking that it is one. InvalidArgument for a duplicate id or an
- * unset $SSH_AUTH_SOCK; NotFound for a missing path; Unimplemented for key files.
+ * Maps each id to an agent socket: the one given, or an in-process agent over the given key files.
+ * InvalidArgument for a duplicate id, an unset $SSH_AUTH_SOCK, a socket mixed with key files, or a key file
+ * that cannot be used (encrypted, unsupported type); NotFound for a missing path.
  */
 export async function resolveSshAgents(specs: readonly SshAgentSpec[],
   opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Record<string, string>> {
@@ -35,12 +38,15 @@ export async function resolveSshAgents(specs: readonly SshAgentSpec[],
     if (paths[0] === "") {
       throw new GantryError("InvalidArgument", `Invalid --ssh ${spec.id}: invalid empty ssh agent socket: make sure SSH_AUTH_SOCK is set.`);
     }
-    if (paths.length > 1 || !(await isSocket(paths[0], spec.id))) {
-      throw new GantryError("Unimplemented",
-        `--ssh ${spec.id}=${paths.join(",")}: only an agent socket can be forwarded; private key files are not supported yet ` +
-        "(load them with ssh-add into an ssh-agent and pass its socket).");
+    const sockets = await Promise.all(paths.map((p) => isSocket(p, spec.id)));
+    if (sockets.every(Boolean) && paths.length === 1) {
+      out[spec.id] = paths[0];
+      continue;
     }
-    out[spec.id] = paths[0];
+    if (sockets.some(Boolean)) {
+      throw new GantryError("InvalidArgument", `Invalid --ssh ${spec.id}=${paths.join(",")}: give one agent socket, or key files only.`);
+    }
+    out[spec.id] = (await startKeyAgent(await Promise.all(paths.map((p) => loadSshPrivateKey(p))))).path;
   }
   return out;
 }

@@ -159,7 +159,7 @@ test("gantryd: a required agent the client does not forward fails naming it; an 
   assert.equal(await readFile(join(out, "r.txt"), "utf8"), "absent\n");
 });
 
-test("gantry build --ssh: embedded and through gantryd; a missing socket and a key file are refused before building", async (t) => {
+test("gantry build --ssh: embedded and through gantryd, from an agent or a key file; an unset agent is refused before building", async (t) => {
   if (!requires(t, NEEDS)) return;
   const ctx = await context(LIST_KEYS);
   const args = (out: string): string[] => ["build", "--frontend", "dockerfile.v0", "--local", `context=${ctx}`, "--local", `dockerfile=${ctx}`,
@@ -174,7 +174,10 @@ test("gantry build --ssh: embedded and through gantryd; a missing socket and a k
   const unset = await runGantry(["--addr", `unix://${daemonSock}`, ...args(join(ctx, "x"))], { env: { SSH_AUTH_SOCK: "" } });
   assert.equal(unset.code, 1);
   assert.match(unset.stderr, /SSH_AUTH_SOCK is set/);
-  const keyFile = await runGantry(["--addr", `unix://${daemonSock}`, ...args(join(ctx, "x")), "--ssh", `k=${join(work, "id_ed25519")}`], { env });
-  assert.equal(keyFile.code, 1);
-  assert.match(keyFile.stderr, /only an agent socket can be forwarded/);
+  // A key file: the CLI serves it from its own agent, so the build lists that key without any ssh-agent.
+  const withKey = args(join(ctx, "out-keyfile")).map((a) => (a === "default" ? `default=${join(work, "id_ed25519")}` : a));
+  const keyFile = await runGantry(["--addr", `unix://${daemonSock}`, ...withKey], { env: { SSH_AUTH_SOCK: "" } });
+  assert.equal(keyFile.code, 0, keyFile.stderr);
+  const fingerprint = execFileSync("ssh-keygen", ["-l", "-f", `${join(work, "id_ed25519")}.pub`]).toString().split(" ")[1];
+  assert.ok((await readFile(join(ctx, "out-keyfile", "keys.txt"), "utf8")).includes(fingerprint));
 });
