@@ -2,7 +2,7 @@
 # Installs what Gantry needs: Debian packages (when root and missing) and npm packages, then builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(runc busybox-static docker-registry skopeo umoci git pigz zstd attr curl python3 iproute2 openssl)
+pkgs=(runc busybox-static docker-registry skopeo umoci git pigz zstd attr curl python3 iproute2 openssl openssh-client)
 need=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
