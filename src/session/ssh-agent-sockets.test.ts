@@ -15,7 +15,7 @@ test("--ssh values: default, a bare id, an id with paths", () => {
   assert.throws(() => parseSshSpec("=/a.sock"), (err) => codeOf(err) === "InvalidArgument");
 });
 
-test("agents resolve to sockets; $SSH_AUTH_SOCK for default; key files and bad paths are refused", async () => {
+test("agents resolve to sockets; $SSH_AUTH_SOCK for default; unusable key files and bad paths are refused", async () => {
   const dir = await mkdtemp(join(tmpdir(), "gantry-sshspec-"));
   const sock = join(dir, "agent.sock");
   const server = createServer();
@@ -27,7 +27,8 @@ test("agents resolve to sockets; $SSH_AUTH_SOCK for default; key files and bad p
     assert.deepEqual(await resolveSshAgents([{ id: "x", paths: [sock] }], { env: {} }), { x: sock });
     await assert.rejects(resolveSshAgents([{ id: "default", paths: [] }], { env: {} }),
       (err) => codeOf(err) === "InvalidArgument" && /SSH_AUTH_SOCK is set/.test(String(err)));
-    await assert.rejects(resolveSshAgents([{ id: "k", paths: [key] }]), (err) => codeOf(err) === "Unimplemented" && /--ssh k=/.test(String(err)));
+    // Key files go to an in-process agent (ssh-key-agent.test.ts); one that does not parse is refused naming it.
+    await assert.rejects(resolveSshAgents([{ id: "k", paths: [key] }]), (err) => codeOf(err) === "InvalidArgument" && /--ssh key file .*id_ed25519/.test(String(err)));
     await assert.rejects(resolveSshAgents([{ id: "k", paths: [join(dir, "nope")] }]), (err) => codeOf(err) === "NotFound");
     await assert.rejects(resolveSshAgents([{ id: "a", paths: [sock] }, { id: "a", paths: [sock] }]), (err) => codeOf(err) === "InvalidArgument");
   } finally {

@@ -14,22 +14,42 @@ import { hasSshForwarding, type SshForwarding } from "./ssh-forwarding.js";
 import { listenSshSocket } from "./ssh-socket-server.js";
 import { createDirectSession } from "./direct-session.js";
 import { codeOf } from "../util/errors.js";
+import { agentMessages } from "./ssh-agent-filter.js";
 
-/** A fake agent: answers each chunk at once with "ack:<chunk>", and "bye:<all>" after the caller's half-close. */
-async function fakeAgent(dir: string): Promise<{ path: string; server: Server; connections: () => number }> {
+/** One agent-protocol message: length, type byte, body. */
+function msg(type: number, body = ""): Buffer {
+  const b = Buffer.from(body);
+  const m = Buffer.alloc(5 + b.length);
+  m.writeUInt32BE(1 + b.length, 0);
+  m[4] = type;
+  b.copy(m, 5);
+  return m;
+}
+
+/** Replies read back as "type:body" strings. */
+async function replies(chunks: AsyncIterable<Uint8Array>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const m of agentMessages(chunks)) out.push(`${m[4]}:${m.subarray(5).toString()}`);
+  return out;
+}
+
+/** A fake agent speaking the agent protocol: keys for 11, a "signature" of the body for 13, SUCCESS else. */
+async function fakeAgent(dir: string): Promise<{ path: string; server: Server; connections: () => number; seen: number[] }> {
   const path = join(dir, "agent.sock");
   let n = 0;
+  const seen: number[] = [];
   const server = createServer({ allowHalfOpen: true }, (conn) => {
     n++;
-    const seen: Buffer[] = [];
-    conn.on("data", (c: Buffer) => {
-      seen.push(c);
-      conn.write(`ack:${c.toString()}`);
-    });
-    conn.on("end", () => conn.end(`bye:${Buffer.concat(seen).toString()}`));
+    void (async () => {
+      for await (const m of agentMessages(conn)) {
+        seen.push(m[4]);
+        conn.write(m[4] === 11 ? msg(12, "keys") : m[4] === 13 ? msg(14, `signed:${m.subarray(5).toString()}`) : msg(6));
+      }
+      conn.end();
+    })().catch(() => conn.destroy());
   });
   await new Promise<void>((r) => server.listen(path, r));
-  return { path, server, connections: () => n };
+  return { path, server, connections: () => n, seen };
 }
 
 function attach(client: ClientSession, manager: SessionManager): void {
@@ -45,22 +65,21 @@ function attach(client: ClientSession, manager: SessionManager): void {
   void pump(daemonOut, toClient);
 }
 
-/** Connects to `path`, sends `first`, waits for its ack, sends `second`, half-closes, returns all it read. */
-async function talk(path: string, first: string, second: string): Promise<string> {
+/**
+ * Connects to `path`: a sign request, then after its answer a remove-all (which the read-only agent must
+ * refuse) and a key listing, then a half-close; returns every reply read until the end.
+ */
+async function talk(path: string, label: string): Promise<string[]> {
   const sock: Socket = createConnection({ path, allowHalfOpen: true });
-  const got: Buffer[] = [];
-  const ended = new Promise<void>((resolve, reject) => {
-    sock.on("end", resolve);
-    sock.on("error", reject);
-  });
-  const acked = new Promise<void>((resolve) => sock.once("data", () => resolve()));
-  sock.on("data", (c: Buffer) => got.push(c));
-  sock.write(first);
-  await acked;
-  sock.end(second);
-  await ended;
+  sock.on("error", () => undefined);
+  const first = new Promise<void>((resolve) => sock.once("data", () => resolve()));
+  const all = replies(sock);
+  sock.write(msg(13, label));
+  await first;
+  sock.end(Buffer.concat([msg(19), msg(11)]));
+  const got = await all;
   sock.destroy();
-  return Buffer.concat(got).toString();
+  return got;
 }
 
 async function exercise(fwd: SshForwarding, dir: string): Promise<void> {
@@ -69,10 +88,10 @@ async function exercise(fwd: SshForwarding, dir: string): Promise<void> {
   const ac = new AbortController();
   const sock = await listenSshSocket(fwd, { id: "default", parentDir: dir, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mode: 0o600, signal: ac.signal });
   assert.equal((await stat(sock.path)).mode & 0o777, 0o600);
-  // Two connections at once, each its own stream to the agent.
-  const [a, b] = await Promise.all([talk(sock.path, "req1", "+end1"), talk(sock.path, "req2", "+end2")]);
-  assert.equal(a, "ack:req1ack:+end1bye:req1+end1");
-  assert.equal(b, "ack:req2ack:+end2bye:req2+end2");
+  // Two connections at once, each its own stream to the agent; answers keep their order after the half-close.
+  const [a, b] = await Promise.all([talk(sock.path, "req1"), talk(sock.path, "req2")]);
+  assert.deepEqual(a, ["14:signed:req1", "5:", "12:keys"]);
+  assert.deepEqual(b, ["14:signed:req2", "5:", "12:keys"]);
   ac.abort();
   await sock.close();
   await assert.rejects(stat(sock.path), /ENOENT/);
@@ -91,6 +110,7 @@ test("agent bytes travel both ways through the session, with half-closes", async
     assert.ok(hasSshForwarding(session));
     await exercise(session, dir);
     assert.equal(agent.connections(), 2);
+    assert.ok(!agent.seen.includes(19), "remove-all never reached the agent");
   } finally {
     client.close();
     manager.close();
@@ -120,6 +140,7 @@ test("the embedded mode forwards straight to the local agent socket", async () =
     const session = withSshAgents(createDirectSession({ locals: {}, secrets: {} }), { default: agent.path });
     await exercise(session, dir);
     assert.equal(agent.connections(), 2);
+    assert.deepEqual(agent.seen.sort(), [11, 11, 13, 13], "only listing and signing reached the agent");
   } finally {
     agent.server.close();
     await rm(dir, { recursive: true, force: true });
