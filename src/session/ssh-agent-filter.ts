@@ -4,6 +4,7 @@
 // each message a big-endian uint32 length then a type byte and its body.
 import type { Duplex } from "node:stream";
 import { canceledError, GantryError } from "../util/errors.js";
+import { abortable } from "./abortable.js";
 
 /** SSH_AGENTC_REQUEST_IDENTITIES, SSH_AGENTC_SIGN_REQUEST, SSH_AGENTC_UNLOCK (upstream lets unlock through). */
 const ALLOWED = new Set([11, 13, 23]);
@@ -20,29 +21,18 @@ export async function serveReadOnlyAgent(requests: AsyncIterable<Uint8Array>, ag
   reply: (message: Uint8Array) => Promise<void>, opts: { signal?: AbortSignal } = {}): Promise<void> {
   const { signal } = opts;
   if (signal?.aborted) throw canceledError(signal);
-  // An abort must not wait for the build's next request, which may never come.
-  let onAbort = (): void => undefined;
-  const aborted = signal && new Promise<never>((_resolve, reject) => {
-    onAbort = () => {
-      agent.destroy();
-      reject(canceledError(signal));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  aborted?.catch(() => undefined);
+  // The wait for the build's next request ends through `abortable`; one for the agent's answer, here.
+  const onAbort = (): void => void agent.destroy();
+  signal?.addEventListener("abort", onAbort, { once: true });
   agent.on("error", () => undefined); // surfaces through the reads below
   const answers = agentMessages(agent.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-  const pending = agentMessages(requests)[Symbol.asyncIterator]();
   try {
-    for (;;) {
-      const next = aborted ? await Promise.race([pending.next(), aborted]) : await pending.next();
-      if (next.done) break;
-      const request = next.value;
+    for await (const request of abortable(agentMessages(requests), signal)) {
       if (!ALLOWED.has(request[4])) {
         await reply(FAILURE);
         continue;
       }
-      await write(agent, request);
+      await writeAll(agent, request, "write to the SSH agent");
       const answer = await answers.next();
       if (answer.done) throw new GantryError("Unavailable", "The SSH agent closed its connection before answering.");
       await reply(answer.value);
@@ -53,7 +43,6 @@ export async function serveReadOnlyAgent(requests: AsyncIterable<Uint8Array>, ag
   } finally {
     signal?.removeEventListener("abort", onAbort);
     agent.destroy();
-    void pending.return(undefined).catch(() => undefined); // not awaited: a read may still be pending
   }
 }
 
@@ -76,10 +65,11 @@ export async function* agentMessages(chunks: AsyncIterable<Uint8Array>): AsyncGe
   if (buf.length > 0) throw new GantryError("InvalidArgument", "The SSH agent stream ended inside a message.");
 }
 
-function write(sock: Duplex, data: Uint8Array): Promise<void> {
+/** Writes `data` to `sock`; Unavailable ("Cannot <what>: …") when the connection has already ended. */
+export function writeAll(sock: Duplex, data: Uint8Array, what: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (sock.destroyed || sock.writableEnded) {
-      reject(new GantryError("Unavailable", "Cannot write to the SSH agent: its connection has ended."));
+      reject(new GantryError("Unavailable", `Cannot ${what}: its connection has ended.`));
       return;
     }
     sock.write(data, (err) => (err ? reject(err) : resolve()));

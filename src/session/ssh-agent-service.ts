@@ -10,7 +10,7 @@ import { methodPath, unaryRoute } from "./grpc-typed.js";
 import { metadataValues } from "./session-headers.js";
 import { dialSshAgent } from "./ssh-agent-sockets.js";
 import { DEFAULT_SSH_ID, SSH_ID_METADATA, noSshAgentMessage, type SshForwarding } from "./ssh-forwarding.js";
-import { serveReadOnlyAgent } from "./ssh-agent-filter.js";
+import { serveReadOnlyAgent, writeAll } from "./ssh-agent-filter.js";
 
 /** Agent sockets by id, as `resolveSshAgents` returns them. */
 export type SshAgents = Readonly<Record<string, string>>;
@@ -67,7 +67,7 @@ export function createLocalSshForwarding(agents: SshAgents): SshForwarding {
       conn.on("error", () => undefined); // surfaces through the reads
       try {
         await serveReadOnlyAgent(conn.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>, agent,
-          (data) => writeTo(conn, data), opts);
+          (data) => writeAll(conn, data, "answer the build's SSH agent request"), opts);
         conn.end();
       } catch (err) {
         conn.destroy();
@@ -90,14 +90,4 @@ export function withSshAgents(session: BuildSession, agents: SshAgents): BuildSe
     checkSsh: (id, opts) => fwd.checkSsh(id, opts),
     forwardSsh: (id, conn, opts) => fwd.forwardSsh(id, conn, opts),
   };
-}
-
-function writeTo(sock: Duplex, data: Uint8Array): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (sock.destroyed || sock.writableEnded) {
-      reject(new GantryError("Unavailable", "Cannot answer the build's SSH agent request: its connection has ended."));
-      return;
-    }
-    sock.write(data, (err) => (err ? reject(err) : resolve()));
-  });
 }
