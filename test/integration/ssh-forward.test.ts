@@ -91,9 +91,8 @@ async function context(run: string): Promise<string> {
 
 const LIST_KEYS = "--mount=type=ssh SSH_ADD -l > /keys.txt && ls -l $SSH_AUTH_SOCK > /sock.txt";
 
-test("embedded: ssh-add -l in the container reaches the host's agent", async (t) => {
-  if (!requires(t, NEEDS)) return;
-  const ctx = await context(LIST_KEYS);
+/** Runs a Dockerfile build in-process with the test agent forwarded as `default`; returns the output dir. */
+async function embeddedBuild(ctx: string): Promise<string> {
   const out = join(ctx, "out");
   const c = await openController({ root: join(base, "gantry-ssh-embedded-root") });
   try {
@@ -103,6 +102,13 @@ test("embedded: ssh-add -l in the container reaches the host's agent", async (t)
   } finally {
     await c.close();
   }
+  return out;
+}
+
+test("embedded: ssh-add -l in the container reaches the host's agent", async (t) => {
+  if (!requires(t, NEEDS)) return;
+  const ctx = await context(LIST_KEYS);
+  const out = await embeddedBuild(ctx);
   assert.equal(await readFile(join(out, "keys.txt"), "utf8"), hostKeys);
   assert.match(hostKeys, /gantry-test-key/);
   assert.match(await readFile(join(out, "sock.txt"), "utf8"), /^srw-------\s.*\/run\/buildkit\/ssh_agent\.0$/m);
@@ -128,15 +134,7 @@ async function daemonBuild(ctx: string, ssh: Record<string, string>): Promise<st
 test("the forwarded agent is read-only: a build cannot remove the user's keys", async (t) => {
   if (!requires(t, NEEDS)) return;
   const ctx = await context("--mount=type=ssh SSH_ADD -D > /remove.txt 2>&1; echo $? > /remove.rc; SSH_ADD -l > /keys.txt");
-  const out = join(ctx, "out");
-  const c = await openController({ root: join(base, "gantry-ssh-embedded-root") });
-  try {
-    const session = withSshAgents(createDirectSession({ locals: { context: ctx, dockerfile: ctx }, secrets: {} }), { default: agentSock });
-    await c.solve({ frontend: "dockerfile.v0", frontendAttrs: {}, exports: [{ type: "local", attrs: { dest: out } }], noCache: true, session },
-      { progress: () => undefined });
-  } finally {
-    await c.close();
-  }
+  const out = await embeddedBuild(ctx);
   assert.notEqual((await readFile(join(out, "remove.rc"), "utf8")).trim(), "0", "ssh-add -D was refused");
   assert.equal(await readFile(join(out, "keys.txt"), "utf8"), hostKeys, "the key is still listed in the build");
   assert.equal(execFileSync("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: agentSock } }).toString(), hostKeys, "and on the host");
