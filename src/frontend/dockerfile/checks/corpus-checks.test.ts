@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readDockerignore } from "../../../util/pattern-matcher.js";
 import { sharedPath } from "../../../util/testing/shared-path.js";
+import { caseAttrs } from "../convert/testing/corpus-case.js";
 import { ALL_RULES } from "./check-rules.js";
 import { runChecks } from "./testing/run-checks.js";
 
@@ -14,16 +15,6 @@ const ROOT = sharedPath("conformance/dockerfile-diff");
 // These fail in upstream only while solving, so they convert.
 const SOLVE_TIME_FAILURES = new Set(["fail-add-url-404", "fail-copy-missing-source"]);
 const RULE_NAMES = new Set(ALL_RULES.map((r) => r.name));
-
-function caseAttrs(dir: string): Record<string, string> {
-  const attrs: Record<string, string> = {};
-  if (!existsSync(join(dir, "opts"))) return attrs;
-  for (const line of readFileSync(join(dir, "opts"), "utf8").split("\n")) {
-    const m = /^--opt ([^=\s]+)=(.*)$/.exec(line.trim());
-    if (m) attrs[m[1]] = m[2];
-  }
-  return attrs;
-}
 
 const cases = readdirSync(join(ROOT, "cases")).sort();
 

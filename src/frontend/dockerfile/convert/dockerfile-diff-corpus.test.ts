@@ -11,6 +11,7 @@ import { readDockerignore } from "../../../util/pattern-matcher.js";
 import { dockerfileToLLB } from "./dockerfile-to-llb.js";
 import { createFakeResolver } from "./testing/cf-images.js";
 import { sharedPath } from "../../../util/testing/shared-path.js";
+import { caseAttrs } from "./testing/corpus-case.js";
 
 const ROOT = sharedPath("conformance/dockerfile-diff");
 // These fail in upstream only while solving (a 404 URL, a source missing from the context).
@@ -29,16 +30,6 @@ function comparable(img: { architecture?: string; os?: string; author?: string; 
     architecture: img.architecture, os: img.os, author: img.author, config: img.config,
     history: (img.history ?? []).map((h) => ({ created_by: h.created_by, comment: h.comment, empty_layer: h.empty_layer === true })),
   };
-}
-
-function caseAttrs(dir: string): Record<string, string> {
-  const attrs: Record<string, string> = {};
-  if (!existsSync(join(dir, "opts"))) return attrs;
-  for (const line of readFileSync(join(dir, "opts"), "utf8").split("\n")) {
-    const m = /^--opt ([^=\s]+)=(.*)$/.exec(line.trim());
-    if (m) attrs[m[1]] = m[2];
-  }
-  return attrs;
 }
 
 const cases = existsSync(ROOT) ? readdirSync(join(ROOT, "cases")).sort() : [];
