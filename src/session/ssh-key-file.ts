@@ -77,16 +77,16 @@ function parseOpenSshKey(text: string): KeyObject {
 function sshKeyOf(key: KeyObject, comment: string): SshKey {
   const jwk = key.export({ format: "jwk" });
   if (jwk.kty === "OKP" && jwk.crv === "Ed25519" && jwk.x) {
-    const blob = sshBlob([str("ssh-ed25519"), str(Buffer.from(jwk.x, "base64url"))]);
-    return { publicBlob: blob, comment, sign: (data) => sshBlob([str("ssh-ed25519"), str(sign(null, data, key))]) };
+    const blob = Buffer.concat([str("ssh-ed25519"), str(Buffer.from(jwk.x, "base64url"))]);
+    return { publicBlob: blob, comment, sign: (data) => Buffer.concat([str("ssh-ed25519"), str(sign(null, data, key))]) };
   }
   if (jwk.kty === "RSA" && jwk.n && jwk.e) {
-    const blob = sshBlob([str("ssh-rsa"), mpint(Buffer.from(jwk.e, "base64url")), mpint(Buffer.from(jwk.n, "base64url"))]);
+    const blob = Buffer.concat([str("ssh-rsa"), mpint(Buffer.from(jwk.e, "base64url")), mpint(Buffer.from(jwk.n, "base64url"))]);
     return {
       publicBlob: blob, comment,
       sign: (data, flags) => {
         const [alg, hash] = flags & 4 ? ["rsa-sha2-512", "sha512"] : flags & 2 ? ["rsa-sha2-256", "sha256"] : ["ssh-rsa", "sha1"];
-        return sshBlob([str(alg), str(sign(hash, data, key))]);
+        return Buffer.concat([str(alg), str(sign(hash, data, key))]);
       },
     };
   }
@@ -96,11 +96,11 @@ function sshKeyOf(key: KeyObject, comment: string): SshKey {
     const alg = `ecdsa-sha2-${curveName}`;
     const q = Buffer.concat([Buffer.of(4), pad(Buffer.from(jwk.x, "base64url"), curve.size), pad(Buffer.from(jwk.y, "base64url"), curve.size)]);
     return {
-      publicBlob: sshBlob([str(alg), str(curveName), str(q)]), comment,
+      publicBlob: Buffer.concat([str(alg), str(curveName), str(q)]), comment,
       sign: (data) => {
         const rs = sign(curve.hash, data, { key, dsaEncoding: "ieee-p1363" });
         const half = rs.length / 2;
-        return sshBlob([str(alg), str(sshBlob([mpint(rs.subarray(0, half)), mpint(rs.subarray(half))]))]);
+        return Buffer.concat([str(alg), str(Buffer.concat([mpint(rs.subarray(0, half)), mpint(rs.subarray(half))]))]);
       },
     };
   }
@@ -156,10 +156,6 @@ function mpint(magnitude: Buffer): Buffer {
   while (i < magnitude.length - 1 && magnitude[i] === 0) i++;
   const m = magnitude.subarray(i);
   return str(m.length > 0 && m[0] & 0x80 ? Buffer.concat([Buffer.of(0), m]) : m);
-}
-
-export function sshBlob(parts: Buffer[]): Buffer {
-  return Buffer.concat(parts);
 }
 
 function b64u(b: Buffer): string {
