@@ -1,6 +1,7 @@
 // StatusResponse messages from gantryd (or buildkitd) as the progress events printers render.
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { StatusResponse } from "../gen/moby/buildkit/v1/control_pb.js";
+import { sourceRangeOf } from "../util/errors.js";
 import type { ProgressEvent } from "../util/progress-event.js";
 
 const date = (t: Timestamp | undefined): Date | undefined => (t ? timestampDate(t) : undefined);
@@ -26,12 +27,8 @@ export function eventsOf(res: StatusResponse): ProgressEvent[] {
       type: "warning", vertex: w.vertex, level: Number(w.level), short: Buffer.from(w.short).toString("utf8"),
       detail: w.detail.map((d) => Buffer.from(d).toString("utf8")), ...(w.url ? { url: w.url } : {}),
       ...(w.info ? { source: { filename: w.info.filename, ...(w.info.language ? { language: w.info.language } : {}) } } : {}),
-      ...(w.ranges.length ? { ranges: w.ranges.map((r) => ({ start: position(r.start), end: position(r.end) })) } : {}),
+      ...(w.ranges.length ? { ranges: w.ranges.map(sourceRangeOf) } : {}),
     });
   }
   return out;
-}
-
-function position(p: { line: number; character: number } | undefined): { line: number; character: number } {
-  return { line: p?.line ?? 0, character: p?.character ?? 0 };
 }

@@ -63,6 +63,14 @@ export interface SourceRange {
   end: { line: number; character: number };
 }
 
+/** A range from a shape with optional ends (pb.Range, its JSON form), missing parts as 0. */
+export function sourceRangeOf(r: { start?: { line?: number; character?: number }; end?: { line?: number; character?: number } }): SourceRange {
+  return {
+    start: { line: r.start?.line ?? 0, character: r.start?.character ?? 0 },
+    end: { line: r.end?.line ?? 0, character: r.end?.character ?? 0 },
+  };
+}
+
 /** Adds a source file location (a Dockerfile and line ranges) to an error chain. */
 export class LocationError extends GantryError {
   readonly filename: string;

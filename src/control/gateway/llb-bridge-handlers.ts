@@ -15,7 +15,7 @@ import type { BridgeRef, FileStat, Frontend, FrontendBridge, FrontendResult } fr
 import { marshalDefinitionMessage } from "../../llb/marshal.js";
 import { parsePlatform } from "../../oci/platform.js";
 import { errorFromGrpcStatus } from "../../session/grpc-status.js";
-import { GantryError } from "../../util/errors.js";
+import { GantryError, sourceRangeOf } from "../../util/errors.js";
 import { FRONTEND_CAPS, LLB_CAPS, enabledCaps } from "./bridge-caps.js";
 import { frontendResultOf, resultMessageOf, type KnownResult } from "./bridge-result.js";
 
@@ -132,7 +132,7 @@ export class LlbBridgeHandlers {
     this.#o.bridge.warn({
       short: text(req.short), detail: req.detail.map(text), ...(req.url ? { url: req.url } : {}), level: Number(req.level),
       ...(req.info?.filename ? { location: { filename: req.info.filename, line: req.ranges[0]?.start?.line ?? 0 } } : {}),
-      ...(req.ranges.length ? { ranges: req.ranges.map((r) => ({ start: position(r.start), end: position(r.end) })) } : {}),
+      ...(req.ranges.length ? { ranges: req.ranges.map(sourceRangeOf) } : {}),
     });
   }
 
@@ -173,8 +173,4 @@ export function pongResponse(workers: BridgeWorker[]): Init<typeof PongResponseS
 
 function statMessage(e: FileStat): Init<typeof StatSchema> {
   return { path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, size: BigInt(e.size), modTime: BigInt(e.modTime), linkname: e.linkname ?? "" };
-}
-
-function position(p: { line: number; character: number } | undefined): { line: number; character: number } {
-  return { line: p?.line ?? 0, character: p?.character ?? 0 };
 }

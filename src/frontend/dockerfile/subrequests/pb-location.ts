@@ -1,7 +1,7 @@
 // pb.Location / pb.Range as Go's encoding/json writes the generated structs: zero fields are left out
 // (`omitempty`), so line 0 or character 0 does not appear.
 
-import type { SourceRange } from "../../../util/errors.js";
+import { sourceRangeOf, type SourceRange } from "../../../util/errors.js";
 
 /** A pb.Position in JSON. */
 export interface PbPosition {
@@ -31,10 +31,7 @@ export function toPbLocation(ranges: readonly SourceRange[], sourceIndex = 0): P
 
 /** The ranges of a location back in Gantry's shape (missing fields are 0). */
 export function fromPbLocation(loc: PbLocation | undefined): SourceRange[] {
-  return (loc?.ranges ?? []).map((r) => ({
-    start: { line: r.start?.line ?? 0, character: r.start?.character ?? 0 },
-    end: { line: r.end?.line ?? 0, character: r.end?.character ?? 0 },
-  }));
+  return (loc?.ranges ?? []).map(sourceRangeOf);
 }
 
 /** Orders locations by source, then first line (upstream's compLocation). */
