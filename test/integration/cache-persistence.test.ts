@@ -172,11 +172,12 @@ test("--no-cache-filter re-runs the named stage's steps and keeps the others CAC
   const root = join(dir, "root");
   const ctx = join(dir, "ctx");
   await mkdir(ctx);
+  // A random stamp: busybox's date has no %N, so two runs in one second would write the same time.
   await writeFile(join(ctx, "Dockerfile"), [
     `FROM ${BASE} AS base`,
-    "RUN date +%s%N > /base.stamp",
+    "RUN cat /proc/sys/kernel/random/uuid > /base.stamp",
     "FROM base AS app",
-    "RUN date +%s%N > /app.stamp",
+    "RUN cat /proc/sys/kernel/random/uuid > /app.stamp",
     "",
   ].join("\n"));
   const runStep = (b: Awaited<ReturnType<typeof buildDockerfile>>, stage: string): boolean | undefined =>
