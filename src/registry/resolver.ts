@@ -128,6 +128,9 @@ export class Resolver {
   async #fetchBlob(ref: Reference, desc: Descriptor, opts: { action: string; what: string; signal?: AbortSignal }): Promise<Buffer> {
     const { action, signal } = opts;
     checkDescriptor(desc, action, `the ${opts.what} descriptor`);
+    // A blob is its digest: one stored by an earlier pull or resolve needs no round trip (readBlob verifies it).
+    const stored = await this.#store?.readBlob(desc.digest).catch(() => undefined);
+    if (stored !== undefined && stored.length === desc.size) return stored;
     const res = await this.#client.requestOk({ ref, path: `blobs/${desc.digest}`, action, signal });
     const bytes = await readSmallBody(res, { limit: MAX_CONFIG_BYTES, action, host: ref.registry, signal });
     const digest = sha256(bytes);
