@@ -109,7 +109,7 @@ export function encodeTarHeader(h: TarHeader): Buffer {
   if (split && split.prefix !== "") buf.write(split.prefix, 345, 155, "ascii");
   buf.fill(0x20, 148, 156);
   let sum = 0;
-  for (const b of buf) sum += b;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += buf[i];
   buf.write(sum.toString(8).padStart(6, "0"), 148, 6, "ascii");
   buf[154] = 0;
   buf[155] = 0x20;

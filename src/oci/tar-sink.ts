@@ -1,104 +1,105 @@
-// The byte side of the layer writer: collects small pieces (headers, small files, padding) into large
-// writes, hashes each write once, and honours the destination's backpressure.
-import type { Writable } from "node:stream";
+// The byte side of the layer tar worker: packs headers, file data and padding into fixed 1 MiB chunks,
+// hashes each chunk once and hands it over whole (its ArrayBuffer is transferred, never copied). At most
+// `maxInFlight` chunks are out unacknowledged, so a slow consumer stops the producer, not memory.
+import { readSync } from "node:fs";
 import { DigestHasher, type Digest } from "../util/digest.js";
-import { canceledError, throwIfAborted } from "../util/errors.js";
 
-/** Pending bytes that trigger a write: large writes keep pipe and hashing overhead per byte low. */
-const FLUSH_BYTES = 1024 * 1024;
+/** Chunk size: large writes keep per-message, per-write and hashing overhead per byte low. */
+export const TAR_CHUNK = 1024 * 1024;
+const MAX_IN_FLIGHT = 4;
+
+/** Receives a finished chunk: its buffer (ownership passes on) and how many leading bytes are used. */
+export type ChunkSender = (data: ArrayBuffer, length: number) => void;
 
 /**
- * Buffers and hashes what is pushed, writing to `out` in chunks of about FLUSH_BYTES. Pushed buffers are
- * kept by reference until written, so callers must not change them after `push`. Call `release` once done.
+ * Collects the archive's bytes into chunks. Writing is synchronous (`push`, `readFrom`); once `ready`, the
+ * caller awaits `drain`, which sends full chunks as the consumer's `ack`s allow. `finish` sends the rest.
  */
 export class TarSink {
-  readonly #out: Writable;
-  readonly #signal?: AbortSignal;
+  readonly #send: ChunkSender;
+  readonly #maxInFlight: number;
   readonly #hasher = new DigestHasher();
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  #error: Error | undefined;
-  readonly #onError = (e: Error): void => {
-    this.#error ??= e;
-  };
+  #buf = newChunk();
+  #used = 0;
+  readonly #full: Uint8Array[] = [];
+  #inFlight = 0;
+  #wake: (() => void) | undefined;
 
-  constructor(out: Writable, signal?: AbortSignal) {
-    this.#out = out;
-    this.#signal = signal;
-    // Listen for the whole write: a write error between our awaits must not become an uncaught event.
-    out.on("error", this.#onError);
+  constructor(send: ChunkSender, maxInFlight = MAX_IN_FLIGHT) {
+    this.#send = send;
+    this.#maxInFlight = maxInFlight;
   }
 
-  /** Stops listening to the destination; call once when done. */
-  release(): void {
-    this.#out.off("error", this.#onError);
+  /** Bytes free in the current chunk (always at least 1). */
+  get free(): number {
+    return TAR_CHUNK - this.#used;
   }
 
-  /** Bytes written so far (call after the final `flush` for the archive's size). */
-  get size(): number {
-    return this.#hasher.size;
+  /** True when a full chunk waits: call `drain` before writing much more. */
+  get ready(): boolean {
+    return this.#full.length > 0;
   }
 
-  /** sha256 of the bytes written so far. */
-  digest(): Digest {
-    return this.#hasher.digest();
+  /** Copies `bytes` in (the caller may reuse them afterwards). */
+  push(bytes: Uint8Array): void {
+    for (let off = 0; off < bytes.length;) {
+      const n = Math.min(bytes.length - off, TAR_CHUNK - this.#used);
+      this.#buf.set(bytes.subarray(off, off + n), this.#used);
+      this.#used += n;
+      off += n;
+      if (this.#used === TAR_CHUNK) this.#rotate();
+    }
   }
 
-  /** True when enough is pending that the caller should `flush` before pushing more. */
-  get full(): boolean {
-    return this.#pendingBytes >= FLUSH_BYTES;
+  /**
+   * Reads up to `length` (at most `free`) bytes from `fd`'s current position straight into the chunk;
+   * returns how many came (fewer at end of file). Throws the read's error.
+   */
+  readFrom(fd: number, length: number): number {
+    const n = readSync(fd, this.#buf, this.#used, Math.min(length, TAR_CHUNK - this.#used), null);
+    this.#used += n;
+    if (this.#used === TAR_CHUNK) this.#rotate();
+    return n;
   }
 
-  /** Queues `chunk` without writing; pair with `flush` when `full`. */
-  push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
+  /** Sends the full chunks, waiting for acknowledgements while `maxInFlight` are out. */
+  async drain(): Promise<void> {
+    while (this.#full.length > 0) {
+      while (this.#inFlight >= this.#maxInFlight) await new Promise<void>((resolve) => (this.#wake = resolve));
+      const chunk = this.#full.shift() as Uint8Array;
+      this.#hasher.update(chunk);
+      this.#inFlight++;
+      this.#send(chunk.buffer as ArrayBuffer, chunk.length);
+    }
   }
 
-  /** Writes what is pending; waits for 'drain' when the destination asks. Rejects with a write error. */
-  async flush(): Promise<void> {
-    if (this.#error) throw this.#error;
-    if (this.#pendingBytes === 0) return;
-    const buf = this.#pending.length === 1 ? this.#pending[0] : Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    this.#hasher.update(buf);
-    if (!this.#out.write(buf)) await waitDrain(this.#out, this.#signal);
-    if (this.#error) throw this.#error;
+  /** The consumer is done with one chunk. */
+  ack(): void {
+    this.#inFlight--;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Sends what is left; resolves with the sha256 and size of everything sent. */
+  async finish(): Promise<{ diffId: Digest; size: number }> {
+    if (this.#used > 0) {
+      this.#full.push(this.#buf.subarray(0, this.#used));
+      this.#buf = new Uint8Array(0);
+      this.#used = 0;
+    }
+    await this.drain();
+    return { diffId: this.#hasher.digest(), size: this.#hasher.size };
+  }
+
+  #rotate(): void {
+    this.#full.push(this.#buf);
+    this.#buf = newChunk();
+    this.#used = 0;
   }
 }
 
-/** Resolves on 'drain'; rejects when the stream errors, closes first, or the signal aborts. */
-function waitDrain(out: Writable, signal?: AbortSignal): Promise<void> {
-  throwIfAborted(signal);
-  if (out.destroyed) return Promise.reject(out.errored ?? new Error("the destination stream was closed"));
-  return new Promise((resolve, reject) => {
-    const cleanup = (): void => {
-      out.off("drain", onDrain);
-      out.off("error", onError);
-      out.off("close", onClose);
-      signal?.removeEventListener("abort", onAbort);
-    };
-    const onDrain = (): void => {
-      cleanup();
-      resolve();
-    };
-    const onError = (e: Error): void => {
-      cleanup();
-      reject(e);
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(out.errored ?? new Error("the destination stream was closed"));
-    };
-    const onAbort = (): void => {
-      cleanup();
-      reject(canceledError(signal));
-    };
-    out.on("drain", onDrain);
-    out.on("error", onError);
-    out.on("close", onClose);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+/** A chunk of its own memory (so it can be transferred), not zero-filled: every byte is written before use. */
+function newChunk(): Uint8Array {
+  return Buffer.allocUnsafeSlow(TAR_CHUNK);
 }
