@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { isInvalidArgument } from "../util/errors.js";
+import { isCanceled, isInvalidArgument } from "../util/errors.js";
 import { MediaType } from "./media-types.js";
 import { compressStream, hasTool, layerMediaType } from "./compress.js";
 
@@ -20,13 +20,16 @@ async function run(stream: ReturnType<typeof compressStream>, data: Buffer): Pro
   return Buffer.concat(chunks);
 }
 
-test("gzip through pigz round-trips", { skip: !hasTool("pigz") && "pigz not installed" }, async () => {
+test("gzip is the block-parallel compressor: round-trips, mtime 0, the same bytes every time", async () => {
   const out = await run(compressStream("gzip"), input);
   assert.ok(out.length < input.length);
   assert.deepEqual(gunzipSync(out), input);
-  // pigz -n stores neither name nor time, so the output is deterministic.
   assert.equal(out.readUInt32LE(4), 0);
   assert.deepEqual(await run(compressStream("gzip"), input), out);
+  assert.deepEqual(await run(compressStream("gzip", { level: 6 }), input), out, "6 is the default level");
+  const stored = await run(compressStream("gzip", { level: 0 }), input);
+  assert.deepEqual(gunzipSync(stored), input);
+  assert.ok(stored.length > input.length, "level 0 stores");
 });
 
 test("gzip through zlib round-trips and honours the level", async () => {
@@ -52,18 +55,21 @@ test("a bad level is InvalidArgument naming compression-level", () => {
   assert.throws(() => compressStream("zstd", { level: 0 }), isInvalidArgument);
 });
 
-test("aborting kills the tool and fails the stream", { skip: !hasTool("zstd") && "zstd not installed" }, async () => {
-  const ac = new AbortController();
-  const s = compressStream("zstd", { signal: ac.signal });
-  const infinite = new Readable({ read() { this.push(randomBytes(64 * 1024)); } });
-  const p = pipeline(infinite, s, async (src: AsyncIterable<Buffer>) => {
-    let n = 0;
-    for await (const c of src) n += c.length;
-    return n;
+for (const [name, opts] of [["zstd", {}], ["gzip", {}], ["gzip", { builtinGzip: true }]] as const) {
+  const label = `${name}${"builtinGzip" in opts ? " (zlib)" : ""}`;
+  test(`aborting ${label} fails the stream with Canceled`, { skip: name === "zstd" && !hasTool("zstd") && "zstd not installed" }, async () => {
+    const ac = new AbortController();
+    const s = compressStream(name, { ...opts, signal: ac.signal });
+    const infinite = new Readable({ read() { this.push(randomBytes(64 * 1024)); } });
+    const p = pipeline(infinite, s, async (src: AsyncIterable<Buffer>) => {
+      let n = 0;
+      for await (const c of src) n += c.length;
+      return n;
+    });
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(p, isCanceled);
   });
-  setTimeout(() => ac.abort(), 50);
-  await assert.rejects(p);
-});
+}
 
 test("media types follow the compression and the flavour", () => {
   assert.equal(layerMediaType("gzip", true), MediaType.ociLayerGzip);

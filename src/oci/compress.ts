@@ -1,28 +1,27 @@
-// Layer compression as a streaming duplex: gzip through `pigz` when installed (parallel, off the event
-// loop), else zlib (which runs in the libuv pool); zstd through the `zstd` tool (Node 20 has none).
-// A gzip input of at most GZIP_IN_PROCESS_BYTES always goes through zlib in-process: starting pigz costs
-// more than compressing a small layer. The rule looks only at the input's size, so a layer's blob is the
-// same on every export with the same tools.
+// Layer compression as a streaming duplex. gzip is block-parallel zlib in the libuv pool
+// (parallel-gzip.ts): deterministic bytes, no process to start, and it beats `pigz -6` here because it
+// stores incompressible stretches instead of making zlib search them. An input under one block is a
+// single zlib call, so tiny layers cost no more than a plain gzip. zstd goes through the `zstd` tool
+// (Node 20 has none).
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 import { Duplex, PassThrough } from "node:stream";
 import { createGzip } from "node:zlib";
-import { GantryError } from "../util/errors.js";
-import { gzipBySize } from "./gzip-by-size.js";
+import { canceledError, GantryError } from "../util/errors.js";
 import { MediaType, type LayerCompression } from "./media-types.js";
+import { createParallelGzip } from "./parallel-gzip.js";
 import { startTool } from "./run-tool.js";
 
 export interface CompressOptions {
   /** gzip 0–9 (default 6), zstd 1–22 (default 3); ignored for uncompressed. */
   level?: number;
   signal?: AbortSignal;
-  /** Use zlib even when pigz is installed (benchmarks, reproducing zlib's exact bytes). */
+  /** gzip with one single-threaded zlib stream instead of the block-parallel one (benchmarks, or to
+   * reproduce zlib's exact bytes). */
   builtinGzip?: boolean;
 }
 
 const DEFAULT_GZIP_LEVEL = 6;
-/** Uncompressed inputs up to this size are gzipped by zlib even when pigz is installed. */
-export const GZIP_IN_PROCESS_BYTES = 1024 * 1024;
 const DEFAULT_ZSTD_LEVEL = 3;
 const toolCache = new Map<string, boolean>();
 
@@ -66,20 +65,16 @@ export function layerMediaType(kind: LayerCompression, oci: boolean): string {
 }
 
 /**
- * A duplex: write a tar in, read the compressed bytes out. A failing tool or a bad stream surfaces as a
- * stream error; aborting `signal` kills the tool. Throws InvalidArgument for a bad level.
+ * A duplex: write a tar in, read the compressed bytes out. A failing compressor or a bad stream surfaces
+ * as a stream error; aborting `signal` destroys the stream with Canceled (and kills the zstd tool).
+ * Throws InvalidArgument for a bad level.
  */
 export function compressStream(kind: LayerCompression, opts: CompressOptions = {}): Duplex {
   checkCompressionLevel(kind, opts.level);
   switch (kind) {
     case "gzip": {
       const level = opts.level ?? DEFAULT_GZIP_LEVEL;
-      const pigz = !opts.builtinGzip && hasTool("pigz");
-      return gzipBySize({
-        level,
-        smallBytes: GZIP_IN_PROCESS_BYTES,
-        large: () => (pigz ? toolDuplex("pigz", ["-c", "-n", `-${level}`], opts.signal) : createGzip({ level, chunkSize: 64 * 1024 })),
-      });
+      return opts.builtinGzip ? singleGzip(level, opts.signal) : createParallelGzip({ level, signal: opts.signal });
     }
     case "zstd": {
       const level = opts.level ?? DEFAULT_ZSTD_LEVEL;
@@ -90,6 +85,19 @@ export function compressStream(kind: LayerCompression, opts: CompressOptions = {
     default:
       return new PassThrough();
   }
+}
+
+/** One zlib gzip stream; aborting `signal` destroys it with Canceled. */
+function singleGzip(level: number, signal?: AbortSignal): Duplex {
+  const gz = createGzip({ level, chunkSize: 64 * 1024 });
+  if (!signal) return gz;
+  const onAbort = (): void => void gz.destroy(canceledError(signal));
+  if (signal.aborted) process.nextTick(onAbort);
+  else {
+    signal.addEventListener("abort", onAbort, { once: true });
+    gz.once("close", () => signal.removeEventListener("abort", onAbort));
+  }
+  return gz;
 }
 
 function toolDuplex(cmd: string, args: string[], signal?: AbortSignal): Duplex {
