@@ -6,6 +6,7 @@ import type { ImmutableRef, MutableRef, ReadonlyMount } from "../cache/ref-manag
 import { formatPlatform } from "../oci/platform.js";
 import type { Platform } from "../oci/types.js";
 import type { CacheMap, CacheMapDep, Op as SolverOp, OpContext } from "../solver/types.js";
+import { directWriteDir } from "./direct-write.js";
 import { runFileAction } from "./file-action-runner.js";
 import { inputChecksum } from "./input-checksum.js";
 import { opCacheDigest } from "./op-cache-digest.js";
@@ -68,9 +69,11 @@ async function runActions(file: FileOp, inputs: readonly WorkerRef[], ctx: OpCon
         return v.dir;
       };
       const secondary = action.action.case === "copy" ? await view(Number(action.secondaryInput)) ?? (await emptyView(deps, views, ctx)) : undefined;
-      await withMounted(base, deps.tmpDir, (dir) => runFileAction(action, {
+      const run = (dir: string): Promise<void> => runFileAction(action, {
         base: dir, secondary, dirOf: (i) => (i === Number(action.input) ? Promise.resolve(dir) : view(i)),
-      }, ctx.signal));
+      }, ctx.signal);
+      const direct = await directWriteDir(action, await base.mounts());
+      await (direct !== undefined ? run(direct) : withMounted(base, deps.tmpDir, run));
       if (Number(action.output) >= 0) results.set(Number(action.output), new WorkerRef((await freeze(n + j, slots))?.clone() ?? null));
     }
     const count = Math.max(-1, ...results.keys()) + 1;
