@@ -36,8 +36,8 @@ export function createLocalSourceOp(src: SourceOp, build: BuildContext, deps: Op
   const include = patternsAttr(src, Attrs.localIncludePatterns);
   const exclude = patternsAttr(src, Attrs.localExcludePatterns);
   const followPaths = patternsAttr(src, Attrs.localFollowPaths);
-  const sync = (dir: string, signal: AbortSignal): Promise<LocalSyncStats> =>
-    build.session.syncLocal(name, dir, { include, exclude, followPaths, signal });
+  const sync = (dir: string, signal: AbortSignal, previous?: string): Promise<LocalSyncStats> =>
+    build.session.syncLocal(name, dir, { include, exclude, followPaths, signal, ...(previous ? { previous } : {}) });
   return {
     alwaysRun: true,
     async cacheMap(): Promise<CacheMap<WorkerRef>> {
@@ -58,7 +58,7 @@ export function createLocalSourceOp(src: SourceOp, build: BuildContext, deps: Op
   };
 }
 
-type Sync = (dir: string, signal: AbortSignal) => Promise<LocalSyncStats>;
+type Sync = (dir: string, signal: AbortSignal, previous?: string) => Promise<LocalSyncStats>;
 
 interface Synced {
   ref: ImmutableRef;
@@ -72,10 +72,21 @@ function headPin(name: string, hint: string, sessionKey: string): string {
 
 /** Syncs the client's directory into a new snapshot on `parent` and commits it as a `source.local` record. */
 async function syncOnto(deps: OpDeps, parent: ImmutableRef | null, description: string, sync: Sync, ctx: OpContext): Promise<{ ref: ImmutableRef; stats: LocalSyncStats }> {
+  const previous = parent ? await soleLayer(deps, parent) : undefined;
   const { ref, value } = await fillSnapshot(deps.refs, deps.tmpDir, {
-    parent, signal: ctx.signal, commit: { recordType: "source.local", description }, fill: (dir) => sync(dir, ctx.signal),
+    parent, signal: ctx.signal, commit: { recordType: "source.local", description }, fill: (dir) => sync(dir, ctx.signal, previous),
   });
   return { ref, stats: value };
+}
+
+/**
+ * The directory that is all of `ref`'s content, when an overlay snapshot has just one layer: the first copy
+ * of a context never holds whiteouts, so its layer reads exactly as the mounted snapshot does.
+ */
+async function soleLayer(deps: OpDeps, ref: ImmutableRef): Promise<string | undefined> {
+  if (deps.snapshotterKind !== "overlay") return undefined;
+  const layers = await deps.refs.layers(ref);
+  return layers.length === 1 ? layers[0].path : undefined;
 }
 
 async function freshCopy(deps: OpDeps, description: string, sync: Sync, ctx: OpContext): Promise<Synced> {

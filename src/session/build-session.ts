@@ -7,6 +7,12 @@ export interface LocalSyncOptions {
   exclude?: string[];
   /** Paths that must be sent even when excluded; symlinks on the way to them are followed. */
   followPaths?: string[];
+  /**
+   * A directory holding exactly what `dest` holds before the sync (the layer under an overlay `dest`), read
+   * instead of `dest` to compare: a fresh overlay mount looks each path up anew, at about twice the cost.
+   * Never written. Sessions that do not sync in-process ignore it.
+   */
+  previous?: string;
   signal?: AbortSignal;
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { chmod, chown, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copyLocalTree } from "./testing/local-tree-copy.js";
@@ -80,4 +81,33 @@ test("entries made in a setgid dest still end up 0:0 (new entries there get its 
   await chown(dest, 0, 1234);
   await chmod(dest, 0o2775);
   assert.equal(await syncAndCompare(src, dest), 2);
+});
+
+test("with `previous`, lookups read it and writes go to dest: an overlay over the last copy", { skip: process.geteuid?.() !== 0 && "needs root" }, async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "sync-previous-"));
+  const merged = join(root, "merged");
+  t.after(async () => {
+    execFileSync("umount", ["-l", merged], { stdio: "ignore" });
+    await rm(root, { recursive: true, force: true });
+  });
+  const src = join(root, "src");
+  const lower = join(root, "lower");
+  await mkdir(join(src, "d/e"), { recursive: true });
+  await writeFile(join(src, "a"), "a");
+  await writeFile(join(src, "d/b"), "b");
+  await writeFile(join(src, "d/e/c"), "c");
+  await symlink("a", join(src, "lnk"));
+  await syncLocalTree(src, lower, {});
+  const lowerBefore = await describeTree(lower);
+  for (const d of ["upper", "work", "merged"]) await mkdir(join(root, d));
+  execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${join(root, "upper")},workdir=${join(root, "work")}`, merged]);
+
+  await writeFile(join(src, "d/b"), "b changed");
+  await rm(join(src, "d/e"), { recursive: true });
+  await writeFile(join(src, "new"), "new");
+  await rm(join(src, "lnk"));
+  await symlink("d/b", join(src, "lnk"));
+  assert.equal(await syncAndCompare(src, merged, { previous: lower }), 2, "b and new are copied; a is left as it was");
+  assert.deepEqual(await describeTree(lower), lowerBefore, "previous is never written");
+  assert.deepEqual((await readdir(join(root, "upper"))).sort(), ["d", "lnk", "new"], "only the changes are in the upper layer");
 });

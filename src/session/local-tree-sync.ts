@@ -18,6 +18,8 @@ import type { LocalSyncOptions, LocalSyncStats } from "./build-session.js";
 interface Sync {
   src: string;
   dest: string;
+  /** Where dest's content before the sync is read (dest itself, or the `previous` directory). */
+  before: string;
   include?: PatternMatcher;
   /** Include patterns split into components, to skip directories no pattern can reach. */
   includeParts?: string[][];
@@ -55,6 +57,7 @@ export async function syncLocalTree(src: string, dest: string, opts: LocalSyncOp
   const s: Sync = {
     src,
     dest,
+    before: opts.previous ?? dest,
     include: includes.length ? createPatternMatcher(includes) : undefined,
     includeParts: includes.length ? includeParts(includes) : undefined,
     exclude: opts.exclude?.length ? createPatternMatcher(opts.exclude) : undefined,
@@ -65,7 +68,7 @@ export async function syncLocalTree(src: string, dest: string, opts: LocalSyncOp
     signal: opts.signal,
   };
   await mkdir(dest, { recursive: true });
-  await syncDir(s, "", undefined, undefined, await existingDir(dest));
+  await syncDir(s, "", undefined, undefined, await existingDir(s.before));
   for (const p of opts.followPaths ?? []) await followSymlinkTarget(s, p);
   return s.stats;
 }
@@ -131,7 +134,7 @@ async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, exc
     if (!st.isDirectory() && !(selected && (st.isFile() || st.isSymbolicLink()))) continue;
     if (st.isDirectory() && !selected && !mayMatchBelow(s, p)) continue;
     // A name the dest directory did not hold is not looked up: it cannot be there.
-    const have = here.names.has(name) ? lstatSync(join(s.dest, p), { throwIfNoEntry: false }) ?? null : null;
+    const have = here.names.has(name) ? lstatSync(join(s.before, p), { throwIfNoEntry: false }) ?? null : null;
     if (st.isDirectory()) {
       work.push(async () => {
         if (await syncSubdir(s, p, st, have, selected, inc?.info, exc?.info, here)) wanted.add(name);
@@ -141,7 +144,7 @@ async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, exc
     wanted.add(name);
     // Hard links wait for their first path, so they must not wait inside a limiter slot.
     if (st.isFile() && st.nlink > 1) work.push(() => syncEntry(s, p, st, here, have));
-    else if (!unchanged(have, st) || (st.isSymbolicLink() && readlinkSync(join(s.dest, p)) !== readlinkSync(join(s.src, p)))) {
+    else if (!unchanged(have, st) || (st.isSymbolicLink() && readlinkSync(join(s.before, p)) !== readlinkSync(join(s.src, p)))) {
       work.push(() => s.io.run(() => syncEntry(s, p, st, here, have)));
     }
   }
@@ -158,7 +161,7 @@ async function syncSubdir(s: Sync, rel: string, st: Stats, have: Stats | null, s
   const madeGid = parent.exists ? parent.newGid : undefined;
   const dir = await s.io.run(async (): Promise<DestDir> => {
     if (have && !have.isDirectory()) await rm(to, { force: true });
-    else if (have) return existingDir(to, have);
+    else if (have) return existingDir(join(s.before, rel), have);
     if (!selected) return { exists: false, names: NONE };
     if (!parent.exists) await mkdir(dirname(to), { recursive: true });
     // Private until its children are in; its mode is set afterwards.
