@@ -4,16 +4,20 @@
 // system calls (layer-tar-producer.ts; the format is described there). Done on the main thread, a layer of
 // many small files cost a promise, a libuv round trip and a callback per system call, while the same
 // thread also has to compress and store the blob. Here the main thread only writes 1 MiB chunks to `out`,
-// acknowledging each one once `out` can take more, so the worker runs a bounded distance ahead.
-import { readdir } from "node:fs/promises";
+// acknowledging each one once `out` can take more, so the worker runs a bounded distance ahead. A layer
+// of a few small files (most RUN steps) is produced on this thread instead: for it a worker's start-up
+// and message round trips would cost more than the tar.
+import { lstat, readdir } from "node:fs/promises";
+import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { MessageChannel } from "node:worker_threads";
 import type { Digest } from "../util/digest.js";
 import { canceledError, GantryError, isCanceled, messageOf, throwIfAborted } from "../util/errors.js";
 import { releaseTarWorker, takeTarWorker } from "./layer-tar-pool.js";
-import type { LayerTarJob } from "./layer-tar-producer.js";
+import { produceLayerTar, type LayerTarJob } from "./layer-tar-producer.js";
 import { xattrsToWire, type FromWorker, type JobStart, type ToWorker } from "./layer-tar-protocol.js";
+import { TarSink } from "./tar-sink.js";
 import { readXattrs, type XattrMap } from "./xattr-reader.js";
 
 export interface LayerTarOptions {
@@ -63,7 +67,9 @@ export async function writeLayerTar(dir: string, out: Writable, opts: LayerTarOp
       root: dir, names, sourceDateEpoch: opts.sourceDateEpoch, fixedMtime: opts.fixedMtime,
       overlayWhiteouts: opts.overlayWhiteouts !== false,
     };
-    const result = await runJob(job, out, xattrs, opts.signal);
+    const result = (await isSmallTree(dir, names))
+      ? await runHere(job, out, xattrs, opts.signal)
+      : await runJob(job, out, xattrs, opts.signal);
     if (opts.end !== false) {
       out.end();
       await finished(out, { readable: false });
@@ -78,6 +84,42 @@ export async function writeLayerTar(dir: string, out: Writable, opts: LayerTarOp
     else out.off("error", absorb);
     throw wrapped;
   }
+}
+
+/** A layer this small is tarred on this thread: the few system calls cost less than a worker's round trips. */
+const SMALL_ENTRIES = 64;
+const SMALL_BYTES = 256 * 1024;
+
+/** Whether the tree under `dir` has at most SMALL_ENTRIES entries and SMALL_BYTES of files (stops early). */
+async function isSmallTree(dir: string, names: string[]): Promise<boolean> {
+  let entries = 0;
+  let bytes = 0;
+  const queue: Array<[string, string[]]> = [[dir, names]];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    const [at, list] = next;
+    entries += list.length;
+    if (entries > SMALL_ENTRIES) return false;
+    const stats = await Promise.all(list.map((n) => lstat(join(at, n))));
+    for (const [i, st] of stats.entries()) {
+      bytes += st.isFile() ? st.size : 0;
+      if (bytes > SMALL_BYTES) return false;
+      if (st.isDirectory()) queue.push([join(at, list[i]), await readdir(join(at, list[i]))]);
+    }
+  }
+  return true;
+}
+
+/** `job` produced on this thread, chunks written to `out` (its backpressure respected). */
+async function runHere(job: LayerTarJob, out: Writable, xattrs: Promise<XattrMap>, signal?: AbortSignal): Promise<LayerTarResult> {
+  const sink: TarSink = new TarSink((data, length) => {
+    if (out.write(Buffer.from(data, 0, length))) sink.ack();
+    else out.once("drain", () => sink.ack());
+  });
+  const entries = await produceLayerTar(job, sink, xattrs);
+  const { diffId, size } = await sink.finish();
+  throwIfAborted(signal);
+  if (out.destroyed) throw closedError(out);
+  return { diffId, size, entries };
 }
 
 async function xattrsOf(dir: string, opts: LayerTarOptions): Promise<XattrMap> {
