@@ -5,6 +5,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { createSecureServer, createServer, type Http2Server, type Http2SecureServer, type ServerHttp2Session } from "node:http2";
 import { dirname } from "node:path";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
+import { WIDE_WINDOW_SETTINGS, widenConnectionWindow } from "../session/grpc-h2-window.js";
 import { GantryError } from "../util/errors.js";
 import type { TlsConfig } from "./daemon-config.js";
 
@@ -26,9 +27,10 @@ function serverFor(handler: NodeHandlerFn, tls: TlsConfig | undefined, tcp: bool
       // With a CA, a client without a certificate signed by it is refused during the handshake.
       ...(tls.ca ? { ca: readFileSync(tls.ca), requestCert: true, rejectUnauthorized: true } : {}),
       allowHTTP1: false,
+      settings: WIDE_WINDOW_SETTINGS,
     }, handler);
   }
-  return createServer(handler);
+  return createServer({ settings: WIDE_WINDOW_SETTINGS }, handler);
 }
 
 function listen(server: AnyServer, target: string | number | { fd: number }, host?: string): Promise<void> {
@@ -85,6 +87,7 @@ export async function startListeners(handler: NodeHandlerFn, addresses: string[]
   for (const o of open) {
     o.server.on("session", (h2: ServerHttp2Session) => {
       sessions.add(h2);
+      widenConnectionWindow(h2); // Session streams carry whole build contexts in
       h2.once("close", () => sessions.delete(h2));
     });
   }

@@ -12,6 +12,12 @@ export interface BytePipe {
   readonly outgoing: AsyncIterable<Uint8Array>;
 }
 
+/**
+ * Largest chunk handed to `outgoing` when writes are merged: one BytesMessage each, far below the 4 MiB
+ * a default gRPC peer accepts.
+ */
+const MAX_MERGED = 1 << 20;
+
 interface PendingWrite {
   chunk: Uint8Array;
   done: (err?: Error | null) => void;
@@ -56,6 +62,12 @@ class ChunkDuplex extends Duplex {
     this.#notify();
   }
 
+  /** HTTP/2 writes a frame header and its payload as separate buffers: they leave as one chunk. */
+  override _writev(chunks: Array<{ chunk: Buffer }>, done: (err?: Error | null) => void): void {
+    this.#writes.push({ chunk: chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)), done });
+    this.#notify();
+  }
+
   override _final(done: (err?: Error | null) => void): void {
     this.#ended = true;
     this.#notify();
@@ -78,25 +90,38 @@ class ChunkDuplex extends Duplex {
   }
 
   async *drainWrites(): AsyncGenerator<Uint8Array> {
-    let current: PendingWrite | undefined;
+    let current: PendingWrite[] = [];
     try {
       for (;;) {
-        current = this.#writes.shift();
-        if (current) {
-          // Acknowledge the write only once the consumer came back for more: that is the backpressure.
-          yield current.chunk;
-          const w = current;
-          current = undefined;
-          w.done();
+        current = this.#takeWrites();
+        if (current.length > 0) {
+          // Everything written meanwhile leaves as one chunk (the session's many small frames would
+          // otherwise become a message each). Acknowledge the writes only once the consumer came back
+          // for more: that is the backpressure.
+          yield current.length === 1 ? current[0].chunk : Buffer.concat(current.map((w) => w.chunk));
+          const ws = current;
+          current = [];
+          for (const w of ws) w.done();
           continue;
         }
         if (this.#ended) return;
         await new Promise<void>((resolve) => (this.#wake = resolve));
       }
     } finally {
-      // The consumer stopped early: the chunk it was handed never left.
-      current?.done(new Error("The session pipe was closed."));
+      // The consumer stopped early: the chunks it was handed never left.
+      for (const w of current) w.done(new Error("The session pipe was closed."));
       if (!this.#ended) this.destroy();
     }
+  }
+
+  /** The queued writes up to MAX_MERGED bytes (at least one). */
+  #takeWrites(): PendingWrite[] {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.#writes.length && (n === 0 || bytes + this.#writes[n].chunk.length <= MAX_MERGED)) {
+      bytes += this.#writes[n].chunk.length;
+      n++;
+    }
+    return this.#writes.splice(0, n);
   }
 }

@@ -24,7 +24,7 @@ export function fileSendHandler(targets: readonly ExportTarget[]): GrpcHandler {
     const target = targets[Number.isNaN(id) ? 0 : id];
     if (!target) throw new GantryError("NotFound", `exporter ${id} not found`);
     if (target.type === "dir") {
-      const conn = packetConnOver(call.requests, (m) => call.send(m), () => undefined);
+      const conn = packetConnOver(call.requestBatches, (m) => call.send(m), () => undefined);
       // Exports merge into the directory and belong to the user running the client, as upstream's.
       await receiveDiffCopy(conn, target.path, {
         merge: true,

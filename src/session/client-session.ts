@@ -11,6 +11,8 @@ import { GantryError, errnoOf } from "../util/errors.js";
 import { createBytePipe } from "./byte-pipe.js";
 import { fileSendHandler, type ExportTarget } from "./client-file-send.js";
 import { sendDiffCopy } from "./diffcopy-sender.js";
+import { localsSharedKey } from "./direct-session.js";
+import { WIDE_WINDOW_SETTINGS, widenConnectionWindow } from "./grpc-h2-window.js";
 import { serveGrpc, type GrpcHandler, type GrpcServerCall } from "./grpc-h2-server.js";
 import { methodPath, unaryRoute } from "./grpc-typed.js";
 import { packetConnOver } from "./packet-conn.js";
@@ -26,6 +28,10 @@ export interface ClientSessionOptions {
   id?: string;
   /** Default: the base name of the working directory. */
   name?: string;
+  /**
+   * Default: a key derived from `locals` (like buildx's per-context key; buildctl sends none), so the
+   * daemon syncs into its copy of the same directories and only changed files move. Pass "" for none.
+   */
   sharedKey?: string;
   /** `--local` directories by name. */
   locals?: Record<string, string>;
@@ -53,7 +59,7 @@ export class ClientSession {
   constructor(opts: ClientSessionOptions = {}) {
     this.id = opts.id ?? newSessionId();
     this.name = opts.name ?? basename(process.cwd());
-    this.sharedKey = opts.sharedKey ?? "";
+    this.sharedKey = opts.sharedKey ?? (opts.locals && Object.keys(opts.locals).length ? localsSharedKey(opts.locals) : "");
     const routes = new Map<string, GrpcHandler>([
       unaryRoute(Health.method.check, async () => ({ status: HealthCheckResponse_ServingStatus.SERVING })),
     ]);
@@ -83,7 +89,8 @@ export class ClientSession {
    */
   serve(incoming: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
     const pipe = createBytePipe(incoming);
-    const h2 = performServerHandshake(pipe.duplex);
+    const h2 = performServerHandshake(pipe.duplex, { settings: WIDE_WINDOW_SETTINGS });
+    widenConnectionWindow(h2);
     h2.on("error", () => undefined); // the connection's end is observed through "close"
     this.#active.add(h2);
     h2.once("close", () => {
@@ -117,7 +124,7 @@ function fileSyncHandler(locals: Record<string, string>): GrpcHandler {
     const dirName = metadataValues(call.metadata, "dir-name")[0] ?? "";
     const dir = Object.hasOwn(locals, dirName) ? locals[dirName] : undefined;
     if (dir === undefined) throw new GantryError("NotFound", `no access allowed to dir "${dirName}"`);
-    const conn = packetConnOver(call.requests, (m) => call.send(m), () => undefined);
+    const conn = packetConnOver(call.requestBatches, (m) => call.send(m), () => undefined);
     await sendDiffCopy(conn, dir, {
       include: metadataValues(call.metadata, "include-patterns"),
       exclude: metadataValues(call.metadata, "exclude-patterns"),

@@ -1,15 +1,15 @@
 // The sender's view of a directory: fsutil's filtered walk. Entries come depth-first, sorted by byte
 // order within each directory, each directory before its children. A directory that does not match
 // itself is still walked when something below may match, and is sent (before that child) only if it is.
-import { readdir, readlink } from "node:fs/promises";
-import type { BigIntStats } from "node:fs";
+// The file system is read with synchronous calls: for cached metadata Node's async round trip costs
+// several times the call itself, and the consumer gets the loop back between entries it sends.
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from "node:fs";
 import { join } from "node:path";
 import type { Stat } from "../gen/fsutil/types/stat_pb.js";
 import { throwIfAborted } from "../util/errors.js";
 import { createPatternMatcher, type MatchInfo, type PatternMatcher } from "../util/pattern-matcher.js";
 import { isDirGoMode, statFromFs } from "./fsutil-stat.js";
 import { resolveFollowPaths } from "./follow-paths.js";
-import { lstatIfExists } from "./lstat-if-exists.js";
 
 export interface WalkFilter {
   /** Only entries matching these (and the parents of matches) are sent. */
@@ -85,10 +85,10 @@ function hasPrefixUnder(matcher: Matcher, dir: string): boolean {
 async function* walkDir(w: Walk, dir: string, parents: Parent[], incInfo: MatchInfo | undefined,
   excInfo: MatchInfo | undefined): AsyncGenerator<Stat> {
   throwIfAborted(w.signal);
-  const names = (await readdir(join(w.root, dir))).sort(compareBytes);
+  const names = readdirSync(join(w.root, dir)).sort(compareBytes);
   for (const name of names) {
     const rel = dir ? `${dir}/${name}` : name;
-    const st = await lstatIfExists(join(w.root, rel));
+    const st = lstatSync(join(w.root, rel), { bigint: true, throwIfNoEntry: false });
     if (!st) continue; // removed while we walked
     const isDir = st.isDirectory();
     let skip = false;
@@ -111,7 +111,7 @@ async function* walkDir(w: Walk, dir: string, parents: Parent[], incInfo: MatchI
         skip = true;
       }
     }
-    const stat = await makeStat(w, rel, st);
+    const stat = makeStat(w, rel, st);
     if (!skip) {
       yield* sendParents(parents);
       recordInode(w, rel, st);
@@ -133,8 +133,8 @@ function* sendParents(parents: Parent[]): Generator<Stat> {
   }
 }
 
-async function makeStat(w: Walk, rel: string, st: BigIntStats): Promise<Stat> {
-  const linkname = st.isSymbolicLink() ? await readlink(join(w.root, rel)) : "";
+function makeStat(w: Walk, rel: string, st: BigIntStats): Stat {
+  const linkname = st.isSymbolicLink() ? readlinkSync(join(w.root, rel)) : "";
   const stat = statFromFs(rel, st, linkname);
   if (w.resetOwner) {
     stat.uid = 0;
@@ -156,7 +156,12 @@ function recordInode(w: Walk, rel: string, st: BigIntStats): void {
 }
 
 
+/** A code unit at or above U+D800, where UTF-16 and UTF-8 orders can disagree. */
+const NON_BMP = /[\ud800-\uffff]/;
+
 /** Byte-wise order of the UTF-8 names, as Go sorts directory entries. */
 export function compareBytes(a: string, b: string): number {
+  // UTF-16 order equals UTF-8 byte order except around surrogates: only such names need the encoding.
+  if (!NON_BMP.test(a) && !NON_BMP.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

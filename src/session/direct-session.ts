@@ -14,12 +14,19 @@ export interface DirectSessionOptions {
   secrets: Record<string, DirectSecret>;
 }
 
+/**
+ * A session shared key naming this set of local directories: the same directories next time are "the
+ * same context", so the engine may sync into its earlier copy and move only what changed.
+ */
+export function localsSharedKey(locals: Record<string, string>): string {
+  return createHash("sha256").update(JSON.stringify(Object.entries(locals).map(([n, d]) => [n, resolve(d)]).sort())).digest("hex");
+}
+
 export function createDirectSession(opts: DirectSessionOptions): BuildSession {
   const id = randomBytes(13).toString("hex").slice(0, 25);
   return {
     id,
-    // The same directories next time are "the same context": the engine may sync into its earlier copy.
-    sharedKey: createHash("sha256").update(JSON.stringify(Object.entries(opts.locals).map(([n, d]) => [n, resolve(d)]).sort())).digest("hex"),
+    sharedKey: localsSharedKey(opts.locals),
     async syncLocal(name: string, dest: string, o: LocalSyncOptions): Promise<LocalSyncStats> {
       const src = opts.locals[name];
       if (!src) {

@@ -64,7 +64,7 @@ export function openFileSendWriter(client: GrpcH2Client, md: Record<string, stri
 export async function sendDirToClient(client: GrpcH2Client, src: string, opts: FileSendOptions = {}): Promise<SendStats> {
   const call = client.stream(FILE_SEND_METHOD, { metadata: metadataFor({}, opts), signal: opts.signal });
   try {
-    return await sendDiffCopy(packetConnOver(call.responses, (m) => call.send(m), () => call.closeSend()), src, { signal: opts.signal });
+    return await sendDiffCopy(packetConnOver(call.responseBatches, (m) => call.send(m), () => call.closeSend()), src, { signal: opts.signal });
   } catch (err) {
     call.cancel();
     throw err;

@@ -2,8 +2,8 @@
 // st_mode. These conversions are the one place that knows both layouts.
 import type { BigIntStats, Stats } from "node:fs";
 import { constants } from "node:fs";
-import { create } from "@bufbuild/protobuf";
-import { StatSchema, type Stat } from "../gen/fsutil/types/stat_pb.js";
+import type { Stat } from "../gen/fsutil/types/stat_pb.js";
+import { newStat } from "./diffcopy-codec.js";
 
 // POSIX special bits (absent from Node's typed fs.constants).
 const S_ISUID = 0o4000;
@@ -96,7 +96,7 @@ export function statFromFs(path: string, st: Stats | BigIntStats, linkname = "")
   const isDir = (mode & GoMode.dir) !== 0;
   const rdev = BigInt(st.rdev);
   const isDev = (mode & GoMode.device) !== 0;
-  return create(StatSchema, {
+  return newStat({
     path,
     mode: (mode & ~GoMode.socket) >>> 0,
     uid: Number(st.uid),

@@ -62,7 +62,7 @@ export class GrpcBuildSession implements BuildSession, SshForwarding {
     await mkdir(dest, { recursive: true });
     const call = this.#client.stream(DIFF_COPY, { metadata: md, signal: opts.signal });
     try {
-      const conn = packetConnOver(call.responses, (m) => call.send(m), () => call.closeSend());
+      const conn = packetConnOver(call.responseBatches, (m) => call.send(m), () => call.closeSend());
       const stats = await receiveDiffCopy(conn, dest, { signal: opts.signal });
       return { files: stats.files, bytes: stats.bytes };
     } catch (err) {

@@ -4,7 +4,7 @@
 // pattern; sending each value as its own header field is why this exists.
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
 import { GantryError, canceledError, messageOf } from "../util/errors.js";
-import { decodeGrpcFrames, encodeGrpcFrame } from "./grpc-frame.js";
+import { FrameWriter, decodeGrpcFrameBatches } from "./grpc-frame.js";
 import { decodeGrpcMessage, errorFromGrpcStatus } from "./grpc-status.js";
 
 /** Request metadata: lower-case names; an array value is sent as one header field per element. */
@@ -19,12 +19,17 @@ export interface GrpcCallOptions {
 
 /** One open call. Messages are raw protobuf bytes; the caller encodes and decodes them. */
 export interface GrpcClientStream {
-  /** Sends one message; waits while HTTP/2 flow control holds it back. Unavailable once the call ended. */
+  /**
+   * Queues one message; waits only while the stream is backed up (HTTP/2 flow control, a slow peer), so
+   * back-to-back sends travel together. Unavailable once the call ended.
+   */
   send(message: Uint8Array): Promise<void>;
   /** Half-closes: the server sees the end of the request stream. */
   closeSend(): void;
   /** The response messages; ends after an OK status, throws the status as a GantryError otherwise. */
   readonly responses: AsyncIterable<Uint8Array>;
+  /** The same messages in the batches they arrived in (never empty); read this or `responses`, not both. */
+  readonly responseBatches: AsyncIterable<Uint8Array[]>;
   /** Aborts the call (RST_STREAM CANCEL). */
   cancel(): void;
 }
@@ -84,12 +89,15 @@ class ClientCall implements GrpcClientStream {
   #failure: Error | undefined;
   readonly #cleanup: () => void;
   #closeEmitted = false;
+  readonly #writer: FrameWriter;
   readonly responses: AsyncIterable<Uint8Array>;
+  readonly responseBatches: AsyncIterable<Uint8Array[]>;
 
   constructor(req: ClientHttp2Stream, path: string, opts: GrpcCallOptions) {
     this.#req = req;
     this.#path = path;
     this.#signal = opts.signal;
+    this.#writer = new FrameWriter(req, () => this.#endedError());
     const onStatus = (h: IncomingHttpHeaders): void => {
       const code = h["grpc-status"];
       if (typeof code === "string") this.#status = { code: Number(code), message: decodeGrpcMessage(String(h["grpc-message"] ?? "")) };
@@ -113,21 +121,12 @@ class ClientCall implements GrpcClientStream {
     };
     req.on("close", this.#cleanup);
     req.once("close", () => (this.#closeEmitted = true));
-    this.responses = this.#read();
+    this.responseBatches = this.#read();
+    this.responses = flatten(this.responseBatches);
   }
 
   send(message: Uint8Array): Promise<void> {
-    const req = this.#req;
-    if (req.destroyed || req.writableEnded) return Promise.reject(this.#endedError());
-    return new Promise<void>((resolve, reject) => {
-      const onClose = (): void => reject(this.#endedError());
-      req.once("close", onClose);
-      req.write(encodeGrpcFrame(message), (err) => {
-        req.off("close", onClose);
-        if (err) reject(this.#endedError());
-        else resolve();
-      });
-    });
+    return this.#writer.send(message);
   }
 
   closeSend(): void {
@@ -139,9 +138,9 @@ class ClientCall implements GrpcClientStream {
     this.#cleanup();
   }
 
-  async *#read(): AsyncGenerator<Uint8Array> {
+  async *#read(): AsyncGenerator<Uint8Array[]> {
     try {
-      yield* decodeGrpcFrames(this.#req);
+      yield* decodeGrpcFrameBatches(this.#req);
     } catch (err) {
       throw this.#failure instanceof GantryError ? this.#failure : this.#transportError(err);
     }
@@ -170,4 +169,8 @@ class ClientCall implements GrpcClientStream {
     const why = cause === undefined ? "the stream ended without a status" : messageOf(cause);
     return new GantryError("Unavailable", `The call to ${this.#path} broke off: ${why}.`, { cause });
   }
+}
+
+async function* flatten<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const batch of batches) yield* batch;
 }

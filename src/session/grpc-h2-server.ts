@@ -3,7 +3,7 @@
 // header list), which upstream's FileSync relies on for include/exclude patterns.
 import { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import { GantryError } from "../util/errors.js";
-import { decodeGrpcFrames, encodeGrpcFrame } from "./grpc-frame.js";
+import { FrameWriter, decodeGrpcFrameBatches, decodeGrpcFrames } from "./grpc-frame.js";
 import { encodeGrpcMessage, grpcStatusOf } from "./grpc-status.js";
 
 /** Request metadata: lower-case name → every value sent, in order. Pseudo-headers are left out. */
@@ -15,7 +15,9 @@ export interface GrpcServerCall {
   readonly metadata: CallMetadata;
   /** The request messages; ends when the caller half-closes. */
   readonly requests: AsyncIterable<Uint8Array>;
-  /** Sends one response message; waits while HTTP/2 flow control holds it back. */
+  /** The same messages in the batches they arrived in (never empty); read this or `requests`, not both. */
+  readonly requestBatches: AsyncIterable<Uint8Array[]>;
+  /** Queues one response message; waits only while the stream is backed up (flow control, a slow peer). */
   send(message: Uint8Array): Promise<void>;
   /** Aborts when the caller cancels or the connection drops. */
   readonly signal: AbortSignal;
@@ -46,14 +48,17 @@ async function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
   const ac = new AbortController();
   stream.once("close", () => ac.abort(new GantryError("Canceled", `The call to ${path} was canceled by the caller.`)));
   stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  const writer = new FrameWriter(stream, () => new GantryError("Canceled", `Cannot answer ${path}: the call has ended.`));
+  const body = stream.iterator({ destroyOnReturn: false });
   let status = { code: 0, message: "" };
   try {
     await handler({
       path,
       metadata: metadataOf(raw),
       // A handler that stops reading early must not reset the stream: its answer is still to be sent.
-      requests: decodeGrpcFrames(stream.iterator({ destroyOnReturn: false })),
-      send: (message) => writeFrame(stream, message, path),
+      requests: decodeGrpcFrames(body),
+      requestBatches: decodeGrpcFrameBatches(body),
+      send: (message) => writer.send(message),
       signal: ac.signal,
     });
   } catch (err) {
@@ -67,21 +72,6 @@ async function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
   });
   stream.end();
   stream.resume(); // discard what the caller still sends so flow control cannot stall its half-close
-}
-
-function writeFrame(stream: ServerHttp2Stream, message: Uint8Array, path: string): Promise<void> {
-  if (stream.destroyed || stream.writableEnded) {
-    return Promise.reject(new GantryError("Canceled", `Cannot answer ${path}: the call has ended.`));
-  }
-  return new Promise<void>((resolve, reject) => {
-    const onClose = (): void => reject(new GantryError("Canceled", `Cannot answer ${path}: the call has ended.`));
-    stream.once("close", onClose);
-    stream.write(encodeGrpcFrame(message), (err) => {
-      stream.off("close", onClose);
-      if (err) onClose();
-      else resolve();
-    });
-  });
 }
 
 function metadataOf(raw: string[]): CallMetadata {

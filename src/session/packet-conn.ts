@@ -1,27 +1,30 @@
 // The transport both ends of a DiffCopy see: a stream of fsutil Packets in, a way to send them out.
 // Over gRPC each Packet is one message; in tests it is an in-memory pair.
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { PacketSchema, type Packet } from "../gen/fsutil/types/wire_pb.js";
+import type { Packet } from "../gen/fsutil/types/wire_pb.js";
+import { decodePacket, encodePacket } from "./diffcopy-codec.js";
 
 export interface PacketConn {
-  /** Packets from the peer; ends when the peer half-closes. */
-  readonly incoming: AsyncIterable<Packet>;
-  /** Sends one packet; safe to call concurrently (each packet goes out whole). */
+  /** Packets from the peer, in the batches they arrived in (never empty); ends when the peer half-closes. */
+  readonly incoming: AsyncIterable<readonly Packet[]>;
+  /**
+   * Sends one packet; safe to call concurrently (each packet goes out whole, in call order). Resolves
+   * once the packet is queued, waiting only while the transport is backed up.
+   */
   send(packet: Packet): Promise<void>;
   /** Ends this side's sending (half close). Idempotent. */
   close(): void;
 }
 
-/** A PacketConn over a message transport carrying encoded Packets (a gRPC stream). */
-export function packetConnOver(messages: AsyncIterable<Uint8Array>, sendBytes: (message: Uint8Array) => Promise<void>,
+/** A PacketConn over a message transport carrying encoded Packets (a gRPC stream's message batches). */
+export function packetConnOver(messages: AsyncIterable<readonly Uint8Array[]>, sendBytes: (message: Uint8Array) => Promise<void>,
   close: () => void): PacketConn {
   return {
     incoming: decodePackets(messages),
-    send: (packet) => sendBytes(toBinary(PacketSchema, packet)),
+    send: (packet) => sendBytes(encodePacket(packet)),
     close,
   };
 }
 
-async function* decodePackets(messages: AsyncIterable<Uint8Array>): AsyncGenerator<Packet> {
-  for await (const m of messages) yield fromBinary(PacketSchema, m);
+async function* decodePackets(batches: AsyncIterable<readonly Uint8Array[]>): AsyncGenerator<Packet[]> {
+  for await (const batch of batches) yield batch.map(decodePacket);
 }

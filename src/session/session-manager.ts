@@ -3,6 +3,7 @@
 // client's services through it.
 import { connect, type ClientHttp2Session } from "node:http2";
 import { GantryError, canceledError } from "../util/errors.js";
+import { WIDE_WINDOW_SETTINGS, widenConnectionWindow } from "./grpc-h2-window.js";
 import { createBytePipe } from "./byte-pipe.js";
 import { GrpcBuildSession } from "./grpc-build-session.js";
 import { GrpcH2Client } from "./grpc-h2-client.js";
@@ -40,7 +41,8 @@ export class SessionManager {
     opts: SessionCallOptions = {}): AsyncIterable<Uint8Array> {
     const info = parseSessionHeaders(headers);
     const pipe = createBytePipe(incoming);
-    const h2 = connect("http://localhost", { createConnection: () => pipe.duplex });
+    const h2 = connect("http://localhost", { createConnection: () => pipe.duplex, settings: WIDE_WINDOW_SETTINGS });
+    widenConnectionWindow(h2);
     h2.on("error", () => undefined); // the connection's end is observed through "close"
     let resolveClosed!: () => void;
     const closed = new Promise<void>((resolve) => (resolveClosed = resolve));

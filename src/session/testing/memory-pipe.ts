@@ -34,11 +34,11 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 }
 
-/** Two connected PacketConns (what one sends the other receives). */
+/** Two connected PacketConns (what one sends the other receives, one packet per batch). */
 export function createPacketConnPair(): [PacketConn, PacketConn] {
-  const ab = new Channel<Packet>();
-  const ba = new Channel<Packet>();
-  const end = (c: Channel<Packet>) => {
+  const ab = new Channel<Packet[]>();
+  const ba = new Channel<Packet[]>();
+  const end = (c: Channel<Packet[]>) => {
     let done = false;
     return () => {
       if (!done) c.end();
@@ -46,8 +46,8 @@ export function createPacketConnPair(): [PacketConn, PacketConn] {
     };
   };
   return [
-    { incoming: ba, send: async (p) => ab.push(p), close: end(ab) },
-    { incoming: ab, send: async (p) => ba.push(p), close: end(ba) },
+    { incoming: ba, send: async (p) => ab.push([p]), close: end(ab) },
+    { incoming: ab, send: async (p) => ba.push([p]), close: end(ba) },
   ];
 }
 
