@@ -9,6 +9,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BytesMessageSchema, Control } from "../gen/moby/buildkit/v1/control_pb.js";
 import type { ClientSession } from "../session/client-session.js";
 import { GrpcH2Client, type OutgoingMetadata } from "../session/grpc-h2-client.js";
+import { WIDE_WINDOW_SETTINGS, widenConnectionWindow } from "../session/grpc-h2-window.js";
 import { methodPath } from "../session/grpc-typed.js";
 import { AsyncQueue } from "../util/async-queue.js";
 import { GantryError } from "../util/errors.js";
@@ -47,8 +48,12 @@ export function tlsConnectOptions(tls?: TlsOptions): SecureClientSessionOptions 
 
 /** Opens one HTTP/2 connection to the daemon (h2c over unix or tcp, h2 over TLS). */
 export function openDaemonH2(addr: DaemonAddress, tls?: TlsOptions): ClientHttp2Session {
-  if (addr.kind === "unix") return h2Connect("http://localhost", { createConnection: () => netConnect(addr.path) });
-  return h2Connect(`${addr.secure ? "https" : "http"}://${addr.host}`, addr.secure ? tlsConnectOptions(tls) : {});
+  // Wide flow-control windows: exports stream whole images back over this connection.
+  const session = addr.kind === "unix"
+    ? h2Connect("http://localhost", { createConnection: () => netConnect(addr.path), settings: WIDE_WINDOW_SETTINGS })
+    : h2Connect(`${addr.secure ? "https" : "http"}://${addr.host}`, { ...(addr.secure ? tlsConnectOptions(tls) : {}), settings: WIDE_WINDOW_SETTINGS });
+  widenConnectionWindow(session);
+  return session;
 }
 
 /** Header pairs as outgoing metadata: a name given more than once becomes an array, sent field by field. */
