@@ -2,7 +2,7 @@
 // Gantry's benchmark driver: builds each scenario with every builder that works on this machine (Gantry,
 // Docker's embedded BuildKit, buildah), in the same run, interleaved per repetition, and reports medians
 // and Gantry/other ratios. Usually started through bench/run.sh, which brings up the registry and dockerd.
-//   node bench/driver.mjs [--reps N] [--builders gantry,docker,buildah] [--record] [scenario…]
+//   node bench/driver.mjs [--reps N] [--builders gantry,gantryd,docker,buildah] [--record] [scenario…]
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -18,7 +18,7 @@ const repo = resolve(benchDir, "..");
 const loadStart = loadavg().map((x) => Number(x.toFixed(2))); // other work on the machine skews figures
 
 function parseArgs(argv) {
-  const o = { reps: 3, budget: 90, record: false, builders: ["gantry", "docker", "buildah"], scenarios: [] };
+  const o = { reps: 3, budget: 90, record: false, builders: ["gantry", "gantryd", "docker", "buildah"], scenarios: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--reps") o.reps = Number(argv[++i]);
@@ -26,7 +26,7 @@ function parseArgs(argv) {
     else if (a === "--record") o.record = true;
     else if (a === "--builders") o.builders = argv[++i].split(",");
     else if (a === "-h" || a === "--help") {
-      process.stdout.write(`usage: bench/run.sh [--reps N] [--budget SECONDS] [--builders gantry,docker,buildah] [--record] [${SCENARIOS.map((s) => s.name).join("|")}…]\n`);
+      process.stdout.write(`usage: bench/run.sh [--reps N] [--budget SECONDS] [--builders gantry,gantryd,docker,buildah] [--record] [${SCENARIOS.map((s) => s.name).join("|")}…]\n`);
       process.exit(0);
     } else if (a.startsWith("-")) throw new Error(`unknown flag ${a}`);
     else o.scenarios.push(a);
@@ -46,7 +46,7 @@ function machine() {
 }
 
 async function detectBuilders(names, tmp) {
-  const all = [gantryBuilder(repo, tmp), dockerBuilder(tmp), buildahBuilder(tmp)].filter((b) => names.includes(b.name));
+  const all = [gantryBuilder(repo, tmp), gantryBuilder(repo, tmp, { daemon: true }), dockerBuilder(tmp), buildahBuilder(tmp)].filter((b) => names.includes(b.name));
   const out = [];
   for (const b of all) {
     const d = await b.detect();
@@ -140,10 +140,11 @@ function summarize(row) {
   const m = Object.fromEntries(Object.entries(row.runs).map(([k, v]) => [k, median(v)]));
   const g = m.gantry;
   const ratioTo = (k) => (g !== undefined && m[k] ? g / m[k] : undefined);
-  const r = { docker: ratioTo("docker"), buildah: ratioTo("buildah") };
+  const r = { docker: ratioTo("docker"), buildah: ratioTo("buildah"), daemonDocker: m.gantryd !== undefined && m.docker ? m.gantryd / m.docker : undefined };
   const met = row.target !== undefined && r.docker !== undefined ? r.docker <= row.target : undefined;
+  const daemonMet = row.target !== undefined && r.daemonDocker !== undefined ? r.daemonDocker <= row.target : undefined;
   const exportMedian = Object.fromEntries(Object.entries(row.exportRuns).map(([k, v]) => [k, median(v)]));
-  return { ...row, median: m, ratio: r, met, exportMedian };
+  return { ...row, median: m, ratio: r, met, daemonMet, exportMedian };
 }
 
 function exportSummary(row, extra, spec) {

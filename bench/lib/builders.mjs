@@ -3,8 +3,9 @@
 //   reset()   → drop the build cache, keep the base image local (untimed; makes the next build cold)
 //   build(req) → { seconds, exportSeconds, log }   (timed, wall clock)
 // req = { scenario, dockerfileDir, contextDir, exportGzip, log }.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { capture, runTimed, tail } from "./run-cmd.mjs";
 import { exportLayersSeconds } from "./progress-log.mjs";
 
@@ -36,22 +37,30 @@ function wipeRoot(root) {
 }
 
 /**
- * Gantry through its CLI (embedded engine), state under `tmp`/gantry-root. The CLI is `dist/` unless
- * GANTRY_BENCH_DIST names another build output or GANTRY_BENCH_CLI another command.
+ * Gantry through its CLI: `embedded` runs the engine in the CLI process, state under `tmp`/gantry-root; the
+ * daemon variant drives a private gantryd (started by detect(), stopped when the driver exits) over a unix
+ * socket, state under `tmp`/gantryd-root — the like-for-like comparison with Docker's resident BuildKit. The
+ * CLI is `dist/` unless GANTRY_BENCH_DIST names another build output or GANTRY_BENCH_CLI another command.
  */
-export function gantryBuilder(repo, tmp) {
+export function gantryBuilder(repo, tmp, { daemon = false } = {}) {
   const dist = process.env.GANTRY_BENCH_DIST ?? join(repo, "dist");
   const cli = process.env.GANTRY_BENCH_CLI?.split(" ") ?? [process.execPath, join(dist, "bin/cli/main.js")];
-  const root = join(tmp, "gantry-root");
-  const base = [...cli, "--root", root];
-  const notes = [];
+  const root = join(tmp, daemon ? "gantryd-root" : "gantry-root");
+  const sock = join(tmp, "gantryd", "gantryd.sock");
+  const base = daemon ? [...cli, "--addr", `unix://${sock}`] : [...cli, "--root", root];
+  const name = daemon ? "gantryd" : "gantry";
+  const notes = daemon ? ["the CLI drives a resident gantryd over a unix socket (context sent through the session, as buildctl does)"] : [];
   const b = {
-    name: "gantry",
-    label: "Gantry",
+    name,
+    label: daemon ? "Gantry (gantryd)" : "Gantry",
     notes,
     async detect() {
       if (!process.env.GANTRY_BENCH_CLI && !existsSync(cli[1])) {
         return { ok: false, reason: `${cli[1]} is missing: run npx tsc -p tsconfig.json (or bench/run.sh --build)` };
+      }
+      if (daemon) {
+        const why = await startDaemon(dist, root, sock, join(tmp, "logs", "gantryd.log"));
+        if (why) return { ok: false, reason: why };
       }
       const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
       const head = await capture(["git", "-C", repo, "rev-parse", "--short", "HEAD"]);
@@ -59,16 +68,17 @@ export function gantryBuilder(repo, tmp) {
       return { ok: !reason, reason, version: `${pkg.version} (${head ?? "no git"}, node ${process.version})` };
     },
     async reset() {
-      const r = await runTimed([...base, "prune", "--all"], { log: join(tmp, "logs", "gantry-prune.log"), allowFail: true });
+      const r = await runTimed([...base, "prune", "--all"], { log: join(tmp, "logs", `${name}-prune.log`), allowFail: true });
       if (r.code !== 0) {
+        if (daemon) throw new Error(`gantryd prune failed: ${tail(r.log, 1)}`);
         if (notes.length === 0) notes.push(`prune failed (${tail(r.log, 1)}), so each cold run starts from an empty --root`);
         wipeRoot(root);
       }
       const dir = probeDir(tmp); // have the base image again, untimed, as the other builders keep theirs
-      await b.build({ scenario: "probe", dockerfileDir: dir, contextDir: dir, log: join(tmp, "logs", "gantry-warm.log") });
+      await b.build({ scenario: "probe", dockerfileDir: dir, contextDir: dir, log: join(tmp, "logs", `${name}-warm.log`) });
     },
     async build(req) {
-      const dest = join(tmp, "out", `gantry-${req.scenario}.tar`);
+      const dest = join(tmp, "out", `${name}-${req.scenario}.tar`);
       mkdirSync(join(tmp, "out"), { recursive: true });
       // Like `docker build -t`, the image goes to the builder's own store (Gantry's content store: gzip
       // layer blobs, config, manifest); the export scenario writes the gzip OCI tarball it measures.
@@ -80,6 +90,28 @@ export function gantryBuilder(repo, tmp) {
     },
   };
   return b;
+}
+
+/**
+ * Starts gantryd on `sock` (killed when this process exits) and waits until it answers; returns why not, if
+ * it does not within 30 s.
+ */
+async function startDaemon(dist, root, sock, log) {
+  mkdirSync(dirname(sock), { recursive: true });
+  mkdirSync(dirname(log), { recursive: true });
+  rmSync(sock, { force: true });
+  const fd = openSync(log, "w");
+  const daemon = spawn(process.execPath, [join(dist, "bin/daemon/main.js"), "--addr", `unix://${sock}`, "--root", root],
+    { stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  process.on("exit", () => daemon.kill("SIGTERM"));
+  const cli = [process.execPath, join(dist, "bin/cli/main.js"), "--addr", `unix://${sock}`];
+  for (let i = 0; i < 60; i++) {
+    if (daemon.exitCode !== null) return `gantryd exited: ${tail(log, 3)}`;
+    if (existsSync(sock) && (await capture([...cli, "debug", "workers"]))) return undefined;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return `gantryd did not answer on ${sock} within 30 s: ${tail(log, 3)}`;
 }
 
 /** Docker's embedded BuildKit (`DOCKER_BUILDKIT=1 docker build`), images go to dockerd's image store. */

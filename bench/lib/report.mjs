@@ -14,20 +14,27 @@ const ratio = (x) => (x === undefined ? "—" : x.toFixed(2));
 
 function verdict(row) {
   if (row.target === undefined) return "";
-  if (row.met === undefined) return `≤ ${row.target.toFixed(1)} (no Docker figure)`;
-  return `≤ ${row.target.toFixed(1)} ${row.met ? "met" : "NOT met"}`;
+  if (row.met === undefined && row.daemonMet === undefined) return `≤ ${row.target.toFixed(1)} (no Docker figure)`;
+  const say = (met) => (met === undefined ? "—" : met ? "met" : "NOT met");
+  const daemon = row.daemonMet === undefined ? "" : `; gantryd ${say(row.daemonMet)}`;
+  return `≤ ${row.target.toFixed(1)}: ${say(row.met)}${daemon}`;
 }
 
 function cells(row, builders) {
   return [
     row.scenario, row.phase, Math.max(0, ...Object.values(row.runs).map((r) => r.length)),
     ...builders.map((b) => (row.errors?.[b.name] ? "failed" : secs(row.median[b.name]))),
-    ratio(row.ratio.docker), ratio(row.ratio.buildah), verdict(row),
+    ratio(row.ratio.docker), ...(hasDaemon(builders) ? [ratio(row.ratio.daemonDocker)] : []), ratio(row.ratio.buildah), verdict(row),
   ];
 }
 
+function hasDaemon(builders) {
+  return builders.some((b) => b.name === "gantryd");
+}
+
 function header(builders) {
-  return ["scenario", "phase", "runs", ...builders.map((b) => b.label), "Gantry/Docker", "Gantry/buildah", "target (Gantry/Docker)"];
+  return ["scenario", "phase", "runs", ...builders.map((b) => b.label), "Gantry/Docker",
+    ...(hasDaemon(builders) ? ["gantryd/Docker"] : []), "Gantry/buildah", "target (Gantry/Docker)"];
 }
 
 /** A plain-text table of medians and ratios for the console. */
