@@ -186,6 +186,7 @@ test("a record whose logs blob is gone is dropped when the history opens", async
     await h.close();
     await bed.content.delete(parseDigest(logs));
     const again = await bed.open();
+    await again.ready();
     assert.equal(again.record("orphan"), undefined);
     assert.ok(again.record("whole"));
   });

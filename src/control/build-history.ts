@@ -56,9 +56,7 @@ export interface HistoryListenRequest {
  */
 export async function openBuildHistory(root: string, content: ContentStore, retention: Partial<HistoryRetention> = {}): Promise<BuildHistory> {
   const history = new BuildHistory(openBuildHistoryStore(root), content, { ...DEFAULT_HISTORY_RETENTION, ...retention });
-  await history.dropOrphans();
-  await history.gc();
-  history.startGcTimer();
+  history.startMaintenance();
   return history;
 }
 
@@ -72,6 +70,7 @@ export class BuildHistory {
   readonly #holds = new Map<string, number>();
   readonly #deferred = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  #maintenance: Promise<void> | undefined;
 
   constructor(store: BuildHistoryStore, content: ContentStore, retention: HistoryRetention) {
     this.#store = store;
@@ -134,6 +133,7 @@ export class BuildHistory {
    * skips completed records. NotFound for a ref that is being deleted.
    */
   async *listen(req: HistoryListenRequest, opts: { signal?: AbortSignal } = {}): AsyncGenerator<BuildHistoryEvent> {
+    await this.ready();
     const ref = req.ref ?? "";
     if (ref && this.#deferred.has(ref)) throw new GantryError("NotFound", `Build record ${ref} is being deleted.`);
     // Subscribe before taking the snapshot, so an event in between is not lost (it may come twice).
@@ -197,6 +197,7 @@ export class BuildHistory {
    * NotFound without a record. The record is kept until the reading ends.
    */
   async *logs(ref: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<StatusResponse> {
+    await this.ready();
     const rec = this.record(ref);
     if (!rec) throw new GantryError("NotFound", `No completed build record ${ref}.`);
     if (!rec.logs?.digest) return;
@@ -229,8 +230,8 @@ export class BuildHistory {
 
   /** Drops records whose logs blob is missing from the content store (as upstream's orphan check). */
   async dropOrphans(): Promise<void> {
-    for (const rec of this.#store.list()) {
-      if (!rec.logs?.digest) continue;
+    const checks = this.#store.list().map(async (rec) => {
+      if (!rec.logs?.digest) return;
       try {
         await this.#content.info(parseDigest(rec.logs.digest));
       } catch (err) {
@@ -238,15 +239,33 @@ export class BuildHistory {
         process.stderr.write(`gantry: deleting build record ${rec.Ref}: its logs blob ${rec.logs.digest} is missing\n`);
         await this.#remove(rec.Ref);
       }
-    }
+    });
+    const failed = (await Promise.allSettled(checks)).find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
-  /** Runs retention every two minutes (the timer does not keep the process alive). */
-  startGcTimer(): void {
+  /**
+   * The orphan check and retention, in the background: with a few hundred records they cost a build
+   * started by the CLI tens of milliseconds before its first step otherwise. Then retention every two
+   * minutes (the timer does not keep the process alive). `close` waits for the first pass.
+   */
+  startMaintenance(): void {
+    this.#maintenance ??= (async () => {
+      await this.dropOrphans();
+      await this.gc();
+    })().catch((err: unknown) => {
+      process.stderr.write(`gantry: build history maintenance failed: ${messageOf(err)}\n`);
+    });
     this.#timer ??= setInterval(() => void this.gc().catch(() => undefined), GC_INTERVAL_MS).unref();
   }
 
+  /** Settles once the first orphan check and retention pass are done; `record` may show orphans before. */
+  async ready(): Promise<void> {
+    await this.#maintenance;
+  }
+
   async close(): Promise<void> {
+    await this.#maintenance;
     clearInterval(this.#timer);
     this.#timer = undefined;
     this.#store.close();

@@ -104,6 +104,7 @@ export function createControlService(ctl: Controller, sessions: SessionLookup, s
     async *status(req, ctx) {
       ctx.responseHeader.set("buildkit-current-timestamp", new Date().toISOString());
       // A build that ended a while ago is replayed from its history record (`buildctl debug logs`).
+      await ctl.history.ready();
       if (!hub.has(req.Ref) && ctl.history.record(req.Ref)) {
         yield* replayHistoryLogs(ctl.history, req.Ref, ctx.signal);
         return;
