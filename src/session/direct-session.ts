@@ -1,7 +1,9 @@
 // The embedded mode's session: the client's directories and secrets are on this host, so "transfer" is a
 // filtered copy and secrets are read straight from their files or environment variables.
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { GantryError, errnoOf } from "../util/errors.js";
 import type { BuildSession, LocalSyncOptions, LocalSyncStats } from "./build-session.js";
@@ -15,11 +17,24 @@ export interface DirectSessionOptions {
 }
 
 /**
- * A session shared key naming this set of local directories: the same directories next time are "the
- * same context", so the engine may sync into its earlier copy and move only what changed.
+ * A session shared key naming this set of local directories on this machine: the same directories next
+ * time are "the same context", so the engine may sync into its earlier copy and move only what changed.
+ * The machine (its machine-id and host name) and the user are part of it, as buildx's per-node key is: a
+ * shared daemon must not take another client's copy for this one's, since the sync trusts size and time.
  */
 export function localsSharedKey(locals: Record<string, string>): string {
-  return createHash("sha256").update(JSON.stringify(Object.entries(locals).map(([n, d]) => [n, resolve(d)]).sort())).digest("hex");
+  const dirs = Object.entries(locals).map(([n, d]) => [n, resolve(d)]).sort();
+  return createHash("sha256").update(JSON.stringify([machineIdentity(), process.getuid?.() ?? -1, dirs])).digest("hex");
+}
+
+function machineIdentity(): string {
+  let id = "";
+  try {
+    id = readFileSync("/etc/machine-id", "utf8").trim();
+  } catch {
+    // not every system has one; the host name still tells machines apart
+  }
+  return `${id}/${hostname()}`;
 }
 
 export function createDirectSession(opts: DirectSessionOptions): BuildSession {
