@@ -162,6 +162,15 @@ async function main() {
   mkdirSync(join(tmp, "logs"), { recursive: true });
   const date = new Date().toISOString();
   const all = await detectBuilders(opts.builders, tmp);
+  try {
+    await runAll(opts, tmp, date, all);
+  } finally {
+    // A builder that started a daemon (gantryd) stops it; the daemon would otherwise outlive the run.
+    await Promise.all(all.map((b) => b.stop?.()));
+  }
+}
+
+async function runAll(opts, tmp, date, all) {
   const builders = all.filter((b) => b.ok);
   if (opts.builders.includes("gantry") && !builders.some((b) => b.name === "gantry")) {
     process.stdout.write("warning: Gantry itself is not available; ratios will be empty\n");

@@ -49,6 +49,7 @@ export function gantryBuilder(repo, tmp, { daemon = false } = {}) {
   const sock = join(tmp, "gantryd", "gantryd.sock");
   const base = daemon ? [...cli, "--addr", `unix://${sock}`] : [...cli, "--root", root];
   const name = daemon ? "gantryd" : "gantry";
+  let child;
   const notes = daemon ? ["the CLI drives a resident gantryd over a unix socket (context sent through the session, as buildctl does)"] : [];
   const b = {
     name,
@@ -59,13 +60,23 @@ export function gantryBuilder(repo, tmp, { daemon = false } = {}) {
         return { ok: false, reason: `${cli[1]} is missing: run npx tsc -p tsconfig.json (or bench/run.sh --build)` };
       }
       if (daemon) {
-        const why = await startDaemon(dist, root, sock, join(tmp, "logs", "gantryd.log"));
-        if (why) return { ok: false, reason: why };
+        const started = await startDaemon(dist, root, sock, join(tmp, "logs", "gantryd.log"));
+        child = started.child;
+        if (started.why) return { ok: false, reason: started.why };
       }
       const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8"));
       const head = await capture(["git", "-C", repo, "rev-parse", "--short", "HEAD"]);
       const reason = await probe(b, tmp);
       return { ok: !reason, reason, version: `${pkg.version} (${head ?? "no git"}, node ${process.version})` };
+    },
+    /** Stops the daemon this builder started (SIGTERM, then SIGKILL after 15 s). */
+    async stop() {
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
     },
     async reset() {
       const r = await runTimed([...base, "prune", "--all"], { log: join(tmp, "logs", `${name}-prune.log`), allowFail: true });
@@ -93,8 +104,8 @@ export function gantryBuilder(repo, tmp, { daemon = false } = {}) {
 }
 
 /**
- * Starts gantryd on `sock` (killed when this process exits) and waits until it answers; returns why not, if
- * it does not within 30 s.
+ * Starts gantryd on `sock` and waits until it answers: `{ child }`, or `{ child, why }` when it exits or
+ * does not answer within 30 s. The caller stops the child (builder.stop).
  */
 async function startDaemon(dist, root, sock, log) {
   mkdirSync(dirname(sock), { recursive: true });
@@ -104,14 +115,13 @@ async function startDaemon(dist, root, sock, log) {
   const daemon = spawn(process.execPath, [join(dist, "bin/daemon/main.js"), "--addr", `unix://${sock}`, "--root", root],
     { stdio: ["ignore", fd, fd] });
   closeSync(fd);
-  process.on("exit", () => daemon.kill("SIGTERM"));
   const cli = [process.execPath, join(dist, "bin/cli/main.js"), "--addr", `unix://${sock}`];
   for (let i = 0; i < 60; i++) {
-    if (daemon.exitCode !== null) return `gantryd exited: ${tail(log, 3)}`;
-    if (existsSync(sock) && (await capture([...cli, "debug", "workers"]))) return undefined;
+    if (daemon.exitCode !== null) return { child: daemon, why: `gantryd exited: ${tail(log, 3)}` };
+    if (existsSync(sock) && (await capture([...cli, "debug", "workers"]))) return { child: daemon };
     await new Promise((r) => setTimeout(r, 500));
   }
-  return `gantryd did not answer on ${sock} within 30 s: ${tail(log, 3)}`;
+  return { child: daemon, why: `gantryd did not answer on ${sock} within 30 s: ${tail(log, 3)}` };
 }
 
 /** Docker's embedded BuildKit (`DOCKER_BUILDKIT=1 docker build`), images go to dockerd's image store. */

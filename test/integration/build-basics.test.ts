@@ -94,7 +94,9 @@ async function mountsUnder(dir: string): Promise<string[]> {
 test("cancelling a build kills its container and leaves no mounts or runc state", async (t) => {
   if (!requires(t, NEEDS)) return;
   const cancelRoot = join(process.env.GANTRY_TEST_DIR ?? tmpdir(), "cancel-root");
-  const st = image(BUSYBOX).run({ shell: "echo started && sleep 60" }).root();
+  // An unusual duration, so no other process on the machine matches the check at the end.
+  const secs = 600 + Math.floor(Math.random() * 300);
+  const st = image(BUSYBOX).run({ shell: `echo started && sleep ${secs}` }).root();
   const child = spawn(process.execPath, [CLI, "--root", cancelRoot, "build", "--progress", "plain", "--output", "type=tar,dest=/dev/null"], { stdio: ["pipe", "ignore", "pipe"] });
   child.stdin.end(marshalDefinition(st));
   let stderr = "";
@@ -116,7 +118,14 @@ test("cancelling a build kills its container and leaves no mounts or runc state"
   assert.deepEqual(await mountsUnder(cancelRoot), []);
   const list = execFileSync("runc", ["--root", join(cancelRoot, "executor/runc"), "list", "-q"], { encoding: "utf8" }).trim();
   assert.equal(list, "");
-  assert.equal(execFileSync("sh", ["-c", "pgrep -f '^sleep 60' || true"], { encoding: "utf8" }).trim(), "");
+  // The container's processes die with it; allow the kernel a moment to finish reaping them.
+  let left = "";
+  for (let i = 0; i < 50; i++) {
+    left = execFileSync("sh", ["-c", `pgrep -f '^sleep ${secs}$' || true`], { encoding: "utf8" }).trim();
+    if (left === "") break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(left, "", `the container's sleep ${secs} outlived the cancelled build`);
 });
 
 test("bad input gives a short error naming the step, exit 1, and the next build works", async (t) => {
