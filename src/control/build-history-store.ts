@@ -100,6 +100,11 @@ export class BuildHistoryStore {
     })();
   }
 
+  /** Every (record, blob) pair, without decoding the records: what the orphan check needs. */
+  blobUses(): Array<{ ref: string; digest: string }> {
+    return this.#db.prepare("SELECT ref, digest FROM record_blobs ORDER BY ref, digest").all() as Array<{ ref: string; digest: string }>;
+  }
+
   /** Every blob digest some record references (a content GC must keep these). */
   referencedBlobs(): Set<string> {
     const rows = this.#db.prepare("SELECT DISTINCT digest FROM record_blobs").all() as Array<{ digest: string }>;

@@ -11,6 +11,7 @@ import {
 } from "../gen/moby/buildkit/v1/control_pb.js";
 import type { ContentStore } from "../content/content-store.js";
 import { AsyncQueue } from "../util/async-queue.js";
+import { Limiter } from "../util/limiter.js";
 import { parseDigest } from "../util/digest.js";
 import { GantryError, codeOf, errnoOf, messageOf } from "../util/errors.js";
 import type { ProgressSink } from "../util/progress-event.js";
@@ -228,20 +229,29 @@ export class BuildHistory {
     return removed;
   }
 
-  /** Drops records whose logs blob is missing from the content store (as upstream's orphan check). */
+  /**
+   * Drops records that reference a blob (logs, error, trace) missing from the content store, as upstream's
+   * orphan check does for logs. Reads the blob table, not the records, and checks each blob once.
+   */
   async dropOrphans(): Promise<void> {
-    const checks = this.#store.list().map(async (rec) => {
-      if (!rec.logs?.digest) return;
+    const uses = this.#store.blobUses();
+    const limiter = new Limiter(8);
+    const missing = new Set<string>();
+    await Promise.all([...new Set(uses.map((u) => u.digest))].map((d) => limiter.run(async () => {
       try {
-        await this.#content.info(parseDigest(rec.logs.digest));
+        await this.#content.info(parseDigest(d));
       } catch (err) {
         if (!isMissing(err)) throw err;
-        process.stderr.write(`gantry: deleting build record ${rec.Ref}: its logs blob ${rec.logs.digest} is missing\n`);
-        await this.#remove(rec.Ref);
+        missing.add(d);
       }
-    });
-    const failed = (await Promise.allSettled(checks)).find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
+    })));
+    const dropped = new Set<string>();
+    for (const { ref, digest } of uses) {
+      if (!missing.has(digest) || dropped.has(ref)) continue;
+      dropped.add(ref);
+      process.stderr.write(`gantry: deleting build record ${ref}: its blob ${digest} is missing\n`);
+      await this.#remove(ref);
+    }
   }
 
   /**
