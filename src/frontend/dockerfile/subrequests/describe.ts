@@ -1,10 +1,10 @@
 // Answers `frontend.subrequests.describe` (upstream's subrequests.Request list): which subrequests this
 // frontend answers, with their versions, options and result metadata keys.
 
-import { REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_OUTLINE, REQUEST_TARGETS, RESULT_JSON, RESULT_STATUS_CODE, RESULT_TXT, RESULT_VERSION } from "./keys.js";
+import { REQUEST_DESCRIBE, REQUEST_LINT, REQUEST_OUTLINE, REQUEST_TARGETS, RESULT_JSON, RESULT_STATUS_CODE, RESULT_TXT } from "./keys.js";
 import { LINT_VERSION } from "./lint-results.js";
-import { marshalIndent } from "./marshal-indent.js";
 import { OUTLINE_VERSION } from "./outline.js";
+import { resultMetadata } from "./result-metadata.js";
 import { formatColumns } from "./tab-writer.js";
 import { TARGETS_VERSION } from "./targets.js";
 
@@ -55,12 +55,7 @@ export const SUBREQUEST_DEFINITIONS: readonly SubrequestDefinition[] = [
 
 /** The describe answer as result metadata: `result.json`, `result.txt` and `version`. */
 export function describeResultMetadata(defs: readonly SubrequestDefinition[] = SUBREQUEST_DEFINITIONS): Record<string, Uint8Array> {
-  const enc = new TextEncoder();
-  return {
-    [RESULT_JSON]: enc.encode(marshalIndent(defs)),
-    [RESULT_TXT]: enc.encode(printDescribe(defs)),
-    [RESULT_VERSION]: enc.encode(DESCRIBE_VERSION),
-  };
+  return resultMetadata(defs, printDescribe(defs), DESCRIBE_VERSION);
 }
 
 /** NAME, VERSION and DESCRIPTION columns, names without the `frontend.` prefix (upstream's PrintDescribe). */

@@ -3,9 +3,10 @@
 
 import type { SourceRange } from "../../../util/errors.js";
 import type { CheckWarning } from "../checks/linter.js";
-import { RESULT_JSON, RESULT_STATUS_CODE, RESULT_TXT, RESULT_VERSION } from "./keys.js";
-import { goBytes, marshalIndent } from "./marshal-indent.js";
+import { RESULT_STATUS_CODE } from "./keys.js";
+import { goBytes } from "./marshal-indent.js";
 import { fromPbLocation, toPbLocation, type PbLocation } from "./pb-location.js";
+import { resultMetadata } from "./result-metadata.js";
 import { formatSourceExcerpt } from "./source-excerpt.js";
 
 /** The lint result format's version. */
@@ -67,13 +68,7 @@ export function setLintBuildError(results: LintResults, message: string, ranges:
  */
 export function lintResultMetadata(results: LintResults): Record<string, Uint8Array> {
   const failed = (results.warnings ?? []).length > 0 || results.buildError !== undefined;
-  const enc = new TextEncoder();
-  return {
-    [RESULT_JSON]: enc.encode(marshalIndent(results)),
-    [RESULT_TXT]: enc.encode(printLintViolations(results)),
-    [RESULT_STATUS_CODE]: enc.encode(failed ? "1" : "0"),
-    [RESULT_VERSION]: enc.encode(LINT_VERSION),
-  };
+  return resultMetadata(results, printLintViolations(results), LINT_VERSION, { [RESULT_STATUS_CODE]: failed ? "1" : "0" });
 }
 
 /**

@@ -1,8 +1,7 @@
 // The `frontend.outline` answer (upstream's outline.Outline): what building the target needs from its
 // caller (build args with defaults and doc comments, secrets, SSH sockets, cache mounts) as JSON and text.
 
-import { RESULT_JSON, RESULT_TXT, RESULT_VERSION } from "./keys.js";
-import { marshalIndent } from "./marshal-indent.js";
+import { resultMetadata } from "./result-metadata.js";
 import type { PbLocation } from "./pb-location.js";
 import { formatColumns } from "./tab-writer.js";
 
@@ -44,12 +43,7 @@ export interface Outline {
 
 /** The answer as result metadata: `result.json`, `result.txt` and `version`. */
 export function outlineResultMetadata(o: Outline): Record<string, Uint8Array> {
-  const enc = new TextEncoder();
-  return {
-    [RESULT_JSON]: enc.encode(marshalIndent(o)),
-    [RESULT_TXT]: enc.encode(printOutline(o)),
-    [RESULT_VERSION]: enc.encode(OUTLINE_VERSION),
-  };
+  return resultMetadata(o, printOutline(o), OUTLINE_VERSION);
 }
 
 /** The outline as upstream's PrintOutline writes it: a table per section, each followed by a blank line. */

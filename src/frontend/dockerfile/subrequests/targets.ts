@@ -4,9 +4,9 @@
 import { parseDockerfile } from "../parser/parser.js";
 import { parseStages } from "../instructions/parse-stages.js";
 import { commentsByLine, docComment } from "./doc-comment.js";
-import { RESULT_JSON, RESULT_TXT, RESULT_VERSION } from "./keys.js";
-import { goBytes, marshalIndent } from "./marshal-indent.js";
+import { goBytes } from "./marshal-indent.js";
 import { toPbLocation, type PbLocation } from "./pb-location.js";
+import { resultMetadata } from "./result-metadata.js";
 import { formatColumns } from "./tab-writer.js";
 
 /** The targets result format's version. */
@@ -52,12 +52,7 @@ export function listTargets(dockerfile: Uint8Array): TargetList {
 
 /** The answer as result metadata: `result.json`, `result.txt` and `version`. */
 export function targetsResultMetadata(list: TargetList): Record<string, Uint8Array> {
-  const enc = new TextEncoder();
-  return {
-    [RESULT_JSON]: enc.encode(marshalIndent(list)),
-    [RESULT_TXT]: enc.encode(printTargets(list)),
-    [RESULT_VERSION]: enc.encode(TARGETS_VERSION),
-  };
+  return resultMetadata(list, printTargets(list), TARGETS_VERSION);
 }
 
 /** The list as upstream's PrintTargets writes it: TARGET and DESCRIPTION columns, the default marked. */
