@@ -31,14 +31,22 @@ function mountServer(): MountServer | undefined {
   return server;
 }
 
+/** A mount as bind-or-not, recursive-or-not, and its other options (mount(8)'s view of it). */
+function parseMount(m: Mount): { isBind: boolean; recursive: boolean; opts: string[] } {
+  return {
+    isBind: m.type === "bind" || m.type === "rbind",
+    recursive: m.type === "rbind" || m.options.includes("rbind"),
+    opts: m.options.filter((o) => o !== "bind" && o !== "rbind"),
+  };
+}
+
 async function mountOne(m: Mount, target: string): Promise<void> {
   const srv = mountServer();
   if (srv === undefined) return spawnMount(m, target);
-  const isBind = m.type === "bind" || m.type === "rbind";
-  let flags = isBind ? MS_BIND | (m.type === "rbind" || m.options.includes("rbind") ? MS_REC : 0) : 0;
+  const { isBind, recursive, opts } = parseMount(m);
+  let flags = isBind ? MS_BIND | (recursive ? MS_REC : 0) : 0;
   const data: string[] = [];
-  for (const o of m.options) {
-    if (o === "bind" || o === "rbind") continue;
+  for (const o of opts) {
     if (o in FLAG_OPTIONS) flags |= FLAG_OPTIONS[o];
     else data.push(o);
   }
@@ -53,9 +61,7 @@ async function mountOne(m: Mount, target: string): Promise<void> {
 }
 
 async function spawnMount(m: Mount, target: string): Promise<void> {
-  const isBind = m.type === "bind" || m.type === "rbind";
-  const recursive = m.type === "rbind" || m.options.includes("rbind");
-  const opts = m.options.filter((o) => o !== "bind" && o !== "rbind");
+  const { isBind, recursive, opts } = parseMount(m);
   const args = isBind
     ? [recursive ? "--rbind" : "--bind", m.source, target]
     : ["-t", m.type, m.source, target, ...(opts.length ? ["-o", opts.join(",")] : [])];
