@@ -72,7 +72,7 @@ export async function writeLayerTar(dir: string, out: Writable, opts: LayerTarOp
       : await runJob(job, out, xattrs, opts.signal);
     if (opts.end !== false) {
       out.end();
-      await finished(out, { readable: false });
+      await finished(out, { readable: false, signal: opts.signal });
     }
     out.off("error", absorb);
     return result;
@@ -111,13 +111,28 @@ async function isSmallTree(dir: string, names: string[]): Promise<boolean> {
 
 /** `job` produced on this thread, chunks written to `out` (its backpressure respected). */
 async function runHere(job: LayerTarJob, out: Writable, xattrs: Promise<XattrMap>, signal?: AbortSignal): Promise<LayerTarResult> {
+  throwIfAborted(signal);
+  // A slow `out` holds the producer at a chunk boundary; an abort must not wait for it.
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(canceledError(signal));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    return await Promise.race([produceHere(job, out, xattrs), aborted]);
+  } finally {
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function produceHere(job: LayerTarJob, out: Writable, xattrs: Promise<XattrMap>): Promise<LayerTarResult> {
   const sink: TarSink = new TarSink((data, length) => {
     if (out.write(Buffer.from(data, 0, length))) sink.ack();
     else out.once("drain", () => sink.ack());
   });
   const entries = await produceLayerTar(job, sink, xattrs);
   const { diffId, size } = await sink.finish();
-  throwIfAborted(signal);
   if (out.destroyed) throw closedError(out);
   return { diffId, size, entries };
 }
