@@ -10,5 +10,5 @@ bash scripts/start-registry.sh
 npx eslint src test
 node "${GANTRY_SHARED:-../shared}/tools/check-layers.mjs" .
 mapfile -t tests < <(find dist/src dist/test -name '*.test.js' | sort)
-# One file at a time: the timing tests (parallel branches under 1.8 s) must not share the two cores.
+# One file at a time: the integration tests start containers and daemons and would crowd the two cores.
 node --test --test-concurrency=1 --test-reporter=spec "${tests[@]}"

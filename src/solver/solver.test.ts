@@ -7,11 +7,10 @@ test("independent branches run in parallel", async () => {
   const h = createHarness();
   const a = h.bed.edge({ name: "A", delay: 100 });
   const b = h.bed.edge({ name: "B", delay: 100 });
-  const t0 = performance.now();
   const { value } = await h.run(h.bed.edge({ name: "T" }, [a, b]));
-  const elapsed = performance.now() - t0;
   assert.equal(value, "T(A,B)");
-  assert.ok(elapsed < 180, `took ${elapsed} ms`);
+  // Counted, not timed: a loaded machine stretches durations but not this.
+  assert.equal(h.bed.maxRunning, 2, "A and B were running at the same time");
   await h.close();
 });
 

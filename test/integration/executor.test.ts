@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requires } from "./helpers/requires.js";
+import { rendezvous } from "./helpers/rendezvous.js";
 import type { ExecMount, ProcessSpec } from "../../src/executor/executor.js";
 import { createRuncExecutor, type RuncExecutor, type RuncRunResult } from "../../src/executor/runc-executor.js";
 import type { Mount } from "../../src/snapshot/snapshotter.js";
@@ -182,12 +183,16 @@ describe("runc executor", () => {
 
   it("runs two containers concurrently", async (t) => {
     if (!requires(t, { root: true, runc: true })) return;
-    const start = Date.now();
-    const [a, b] = await Promise.all([exec(["sleep", "1"]), exec(["sleep", "1"])]);
-    const took = Date.now() - start;
-    assert.equal(a.exitCode, 0);
-    assert.equal(b.exitCode, 0);
-    assert.ok(took < 1800, `two concurrent 1s sleeps took ${took}ms`);
+    // Each container waits for the other's mark in a shared directory: run one after the other, the first gives up.
+    const meet = join(work, "rendezvous");
+    await mkdir(meet, { recursive: true });
+    const mounts: ExecMount[] = [{ dest: "/rv", mounts: [{ type: "bind", source: meet, options: ["rbind"] }], readonly: false }];
+    const [a, b] = await Promise.all([
+      exec(["sh", "-c", rendezvous("/rv", "a", "b")], {}, mounts),
+      exec(["sh", "-c", rendezvous("/rv", "b", "a")], {}, mounts),
+    ]);
+    assert.equal(a.exitCode, 0, a.stderr);
+    assert.equal(b.exitCode, 0, b.stderr);
     await assertNothingLeft();
   });
 
