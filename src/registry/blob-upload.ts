@@ -9,6 +9,7 @@ import type { ContentProvider } from "../content/content-store.js";
 import type { Reference } from "../oci/reference.js";
 import type { Descriptor } from "../oci/types.js";
 import { discard } from "./http-retry.js";
+import type { HttpResponse } from "./http-transport.js";
 import type { RegistryClient } from "./registry-client.js";
 import { RegistryError, registryErrorFromResponse } from "./registry-error.js";
 
@@ -73,7 +74,7 @@ async function blobExists(opts: BlobPushOptions): Promise<boolean> {
   throw await registryErrorFromResponse(res, action, opts.target.registry);
 }
 
-function startUpload(opts: BlobPushOptions, query: string): Promise<Response> {
+function startUpload(opts: BlobPushOptions, query: string): Promise<HttpResponse> {
   return opts.client.request({
     ref: opts.target, path: `blobs/uploads/${query}`, method: "POST", actions: PUSH, action: what(opts),
     headers: { "Content-Length": "0" }, body: () => new Uint8Array(0), signal: opts.signal,
@@ -81,7 +82,7 @@ function startUpload(opts: BlobPushOptions, query: string): Promise<Response> {
 }
 
 /** The absolute upload URL from a 202 answer; any other answer is the error. */
-async function uploadLocation(opts: BlobPushOptions, res: Response): Promise<string> {
+async function uploadLocation(opts: BlobPushOptions, res: HttpResponse): Promise<string> {
   if (res.status !== 202) {
     if (!res.ok) throw await registryErrorFromResponse(res, what(opts), opts.target.registry);
     await discard(res);
@@ -102,7 +103,7 @@ async function patchChunks(opts: BlobPushOptions, location: string, chunkSize: n
     const res = await opts.client.request({
       ref: opts.target, path: "", url: location, method: "PATCH", actions: PUSH, action, signal: opts.signal,
       headers: { "Content-Type": "application/octet-stream", "Content-Range": `${start}-${end}`, "Content-Length": String(end - start + 1) },
-      body: () => Readable.toWeb(createReadStream(file, { start, end, signal: opts.signal })) as ReadableStream<Uint8Array>,
+      body: () => createReadStream(file, { start, end, signal: opts.signal }),
     });
     // The registry answers each chunk with where the next one goes.
     location = await uploadLocation(opts, res);
@@ -128,17 +129,9 @@ async function putBlob(opts: BlobPushOptions, location: string, withBody: boolea
 }
 
 /** A body stream that opens the blob only when the request starts reading, so each attempt reads afresh. */
-function lazyBlobStream(store: ContentProvider, blob: Descriptor, signal?: AbortSignal): ReadableStream<Uint8Array> {
-  let it: AsyncIterator<Uint8Array> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      it ??= ((await store.reader(blob.digest, { signal })) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-      const next = await it.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    async cancel() {
-      await it?.return?.();
-    },
-  }, { highWaterMark: 0 });
+function lazyBlobStream(store: ContentProvider, blob: Descriptor, signal?: AbortSignal): Readable {
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    yield* (await store.reader(blob.digest, { signal })) as AsyncIterable<Uint8Array>;
+  }
+  return Readable.from(chunks(), { objectMode: false });
 }

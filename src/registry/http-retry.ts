@@ -2,9 +2,8 @@
 // an exponential, jittered pause (or the server's Retry-After, capped). Everything else returns at once.
 import { setTimeout as sleep } from "node:timers/promises";
 import { canceledError } from "../util/errors.js";
+import type { HttpRequest, HttpResponse, HttpTransport } from "./http-transport.js";
 import { isRetryableStatus, registryErrorFromNetwork, type RegistryError } from "./registry-error.js";
-
-export type FetchFn = typeof fetch;
 
 export interface RetryPolicy {
   /** Extra attempts after the first; default 3. */
@@ -18,7 +17,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxRetries: 3, baseDelayMs: 200, maxDelayMs: 5000 };
 
 export interface SendOptions {
-  fetch: FetchFn;
+  transport: HttpTransport;
   policy: RetryPolicy;
   /** Completes "Cannot …" in errors. */
   action: string;
@@ -28,16 +27,17 @@ export interface SendOptions {
 }
 
 /**
- * Sends `init` to `url`, retrying per `policy`. Resolves with the final response (which may still be a
- * 429 or 5xx once retries are spent: the caller turns it into an error). Rejects with a RegistryError
- * (Unavailable) on transport failure, or Canceled when `signal` fires.
+ * Sends `req` to `url`, retrying per `policy` (its body factory makes a fresh body per attempt). Resolves
+ * with the final response (which may still be a 429 or 5xx once retries are spent: the caller turns it
+ * into an error). Rejects with a RegistryError (Unavailable) on transport failure, or Canceled when
+ * `signal` fires.
  */
-export async function sendWithRetry(url: string, init: RequestInit, opts: SendOptions): Promise<Response> {
+export async function sendWithRetry(url: string, req: HttpRequest, opts: SendOptions): Promise<HttpResponse> {
   for (let attempt = 0; ; attempt++) {
     const last = attempt >= opts.policy.maxRetries;
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await opts.fetch(url, { ...init, signal: opts.signal, redirect: "follow" });
+      res = await opts.transport(url, { ...req, signal: opts.signal });
     } catch (err) {
       if (opts.signal?.aborted) throw canceledError(opts.signal);
       const e: RegistryError = registryErrorFromNetwork(err, opts.action, opts.host);
@@ -52,12 +52,19 @@ export async function sendWithRetry(url: string, init: RequestInit, opts: SendOp
   }
 }
 
+/** Bodies up to this size are read to the end by `discard`, so their connection can be used again. */
+const DRAIN_LIMIT = 64 * 1024;
+
 /**
- * Frees the connection of a response we will not read. The cancellation is not awaited: undici may leave
- * it pending when the request was aborted, and nothing depends on its outcome.
+ * Frees the connection of a response we will not read: a small body is drained (the connection goes back
+ * to the pool), a large or unsized one is dropped with its connection.
  */
-export async function discard(res: Response): Promise<void> {
-  if (res.body && !res.body.locked) res.body.cancel().catch(() => undefined);
+export async function discard(res: HttpResponse): Promise<void> {
+  const body = res.body;
+  if (!body || body.destroyed || body.readableEnded) return;
+  const declared = Number(res.headers.get("content-length") ?? "NaN");
+  if (declared <= DRAIN_LIMIT) body.resume();
+  else body.destroy();
 }
 
 function backoff(policy: RetryPolicy, attempt: number): number {
@@ -65,7 +72,7 @@ function backoff(policy: RetryPolicy, attempt: number): number {
   return full / 2 + Math.random() * (full / 2);
 }
 
-function retryAfter(res: Response, policy: RetryPolicy): number | undefined {
+function retryAfter(res: HttpResponse, policy: RetryPolicy): number | undefined {
   const value = res.headers.get("retry-after");
   if (!value) return undefined;
   const secs = Number(value);

@@ -3,6 +3,7 @@
 import { canceledError, GantryError } from "../util/errors.js";
 import { bodyChunks } from "./body-chunks.js";
 import { discard } from "./http-retry.js";
+import type { HttpResponse } from "./http-transport.js";
 import { registryErrorFromNetwork } from "./registry-error.js";
 
 export interface ReadSmallBodyOptions {
@@ -18,7 +19,7 @@ export interface ReadSmallBodyOptions {
  * The whole body. More than `limit` bytes is FailedPrecondition; a body cut off by the network is
  * RegistryError (Unavailable, retryable); an abort is Canceled.
  */
-export async function readSmallBody(res: Response, opts: ReadSmallBodyOptions): Promise<Buffer> {
+export async function readSmallBody(res: HttpResponse, opts: ReadSmallBodyOptions): Promise<Buffer> {
   const declared = Number(res.headers.get("content-length") ?? "NaN");
   if (declared > opts.limit) {
     await discard(res);

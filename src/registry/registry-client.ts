@@ -4,7 +4,9 @@
 import type { Reference } from "../oci/reference.js";
 import { registryApiHost } from "../oci/reference.js";
 import type { CredentialSource } from "./docker-config-auth.js";
-import { DEFAULT_RETRY_POLICY, discard, sendWithRetry, type FetchFn, type RetryPolicy } from "./http-retry.js";
+import { fetchTransport, type FetchFn } from "./fetch-transport.js";
+import { DEFAULT_RETRY_POLICY, discard, sendWithRetry, type RetryPolicy } from "./http-retry.js";
+import { nodeHttpTransport, type HttpBody, type HttpRequest, type HttpResponse, type HttpTransport } from "./http-transport.js";
 import { registryErrorFromResponse } from "./registry-error.js";
 import { TokenAuthorizer } from "./token-authorizer.js";
 
@@ -18,7 +20,9 @@ export interface RegistryClientOptions {
   insecure?: string[];
   retry?: Partial<RetryPolicy>;
   userAgent?: string;
-  /** The fetch to use; default Node's global fetch (undici). */
+  /** How requests are sent; default `nodeHttpTransport()` (node:http/https, keep-alive). */
+  transport?: HttpTransport;
+  /** A fetch function to send requests with instead (wrapped by `fetchTransport`); ignored with `transport`. */
   fetch?: FetchFn;
 }
 
@@ -31,7 +35,7 @@ export interface RegistryRequest {
   url?: string;
   method?: "GET" | "HEAD" | "POST" | "PUT" | "PATCH";
   /** Makes the request body; called once per attempt, since a streamed body cannot be sent twice. */
-  body?: () => BodyInit;
+  body?: () => HttpBody;
   headers?: Record<string, string>;
   /** Token scope actions; default `["pull"]`. */
   actions?: string[];
@@ -47,21 +51,21 @@ const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
  * tokens) per registry for its lifetime; safe for concurrent use.
  */
 export class RegistryClient {
-  readonly #fetch: FetchFn;
+  readonly #transport: HttpTransport;
   readonly #policy: RetryPolicy;
   readonly #insecure: Set<string>;
   readonly #userAgent: string;
   readonly #auth: TokenAuthorizer;
 
   constructor(opts: RegistryClientOptions = {}) {
-    this.#fetch = opts.fetch ?? fetch;
+    this.#transport = opts.transport ?? (opts.fetch ? fetchTransport(opts.fetch) : nodeHttpTransport());
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.#insecure = new Set(opts.insecure ?? []);
     this.#userAgent = opts.userAgent ?? "gantry/0.1";
     this.#auth = new TokenAuthorizer({
       credentials: opts.credentials,
       send: (url, init, action) => sendWithRetry(url, this.#withAgent(init),
-        { fetch: this.#fetch, policy: this.#policy, action, host: new URL(url).host }),
+        { transport: this.#transport, policy: this.#policy, action, host: new URL(url).host }),
     });
   }
 
@@ -83,18 +87,17 @@ export class RegistryClient {
    * credentials for the challenge and trying again. Transport failures are RegistryError (Unavailable);
    * an abort is Canceled.
    */
-  async request(req: RegistryRequest): Promise<Response> {
+  async request(req: RegistryRequest): Promise<HttpResponse> {
     const scope = `repository:${req.ref.repository}:${(req.actions ?? ["pull"]).join(",")}`;
     const registry = req.ref.registry;
     const url = req.url ?? this.repositoryUrl(req.ref) + req.path;
-    const send = this.#sender(req.body);
     let retriedAuth = false;
     for (;;) {
       const authorization = await this.#auth.authorization(registry, scope, req.signal);
       const headers: Record<string, string> = { ...req.headers };
       if (authorization) headers.Authorization = authorization;
-      const res = await sendWithRetry(url, this.#withAgent({ method: req.method ?? "GET", headers }),
-        { fetch: send, policy: this.#policy, action: req.action, host: registry, signal: req.signal });
+      const res = await sendWithRetry(url, this.#withAgent({ method: req.method ?? "GET", headers, body: req.body }),
+        { transport: this.#transport, policy: this.#policy, action: req.action, host: registry, signal: req.signal });
       if (res.status !== 401 || retriedAuth || !this.#auth.learn(registry, scope, res)) return res;
       retriedAuth = true;
       const next = await this.#auth.authorization(registry, scope, req.signal);
@@ -105,22 +108,13 @@ export class RegistryClient {
   }
 
   /** `request`, but a non-2xx answer becomes its RegistryError (NotFound, FailedPrecondition…). */
-  async requestOk(req: RegistryRequest): Promise<Response> {
+  async requestOk(req: RegistryRequest): Promise<HttpResponse> {
     const res = await this.request(req);
     if (res.ok) return res;
     throw await registryErrorFromResponse(res, req.action, req.ref.registry);
   }
 
-  /** The fetch for one request: with a body factory, each attempt gets a fresh body. */
-  #sender(body: RegistryRequest["body"]): FetchFn {
-    if (!body) return this.#fetch;
-    const inner = this.#fetch;
-    // `duplex` is required by undici for streamed bodies; it is not in lib.dom's RequestInit yet.
-    return ((url: string | URL | Request, init?: RequestInit) =>
-      inner(url, { ...init, body: body(), duplex: "half" } as RequestInit)) as FetchFn;
-  }
-
-  #withAgent(init: RequestInit): RequestInit {
-    return { ...init, headers: { ...(init.headers as Record<string, string> | undefined), "User-Agent": this.#userAgent } };
+  #withAgent(req: HttpRequest): HttpRequest {
+    return { ...req, headers: { ...req.headers, "User-Agent": this.#userAgent } };
   }
 }

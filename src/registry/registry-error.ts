@@ -1,7 +1,9 @@
 // Failures talking to a registry, with the HTTP status and whether trying again may help. Messages name the
 // action and the image, never credentials: we never put userinfo, Authorization headers or token bodies
 // into them, and registry-supplied detail is cut short.
+import type { Readable } from "node:stream";
 import { GantryError, type ErrorCode } from "../util/errors.js";
+import type { HttpResponse } from "./http-transport.js";
 
 export interface RegistryErrorOptions {
   /** The HTTP status, when the registry answered. */
@@ -62,7 +64,7 @@ function reasonForStatus(status: number, statusText: string): string {
  * Builds the error for a non-success response and consumes (a bounded part of) its body.
  * `action` completes "Cannot …" ("resolve image localhost:5000/x:1"); `host` names the registry in hints.
  */
-export async function registryErrorFromResponse(res: Response, action: string, host?: string): Promise<RegistryError> {
+export async function registryErrorFromResponse(res: HttpResponse, action: string, host?: string): Promise<RegistryError> {
   const { code, message } = await readErrorBody(res);
   const detail = code || message ? ` (${[code, message].filter(Boolean).join(": ").slice(0, 200)})` : "";
   const hint = (res.status === 401 || res.status === 403) && host
@@ -72,11 +74,12 @@ export async function registryErrorFromResponse(res: Response, action: string, h
     { status: res.status, retryable: isRetryableStatus(res.status), registryCode: code || undefined, hint });
 }
 
-async function readErrorBody(res: Response): Promise<{ code: string; message: string }> {
-  if (!res.body || res.status === 404 && res.headers.get("content-length") === "0") return { code: "", message: "" };
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+async function readErrorBody(res: HttpResponse): Promise<{ code: string; message: string }> {
+  if (!res.body) return { code: "", message: "" };
   try {
-    const text = (await res.text()).slice(0, 64 * 1024);
-    const parsed: unknown = JSON.parse(text);
+    const parsed: unknown = JSON.parse(await readPrefix(res.body, ERROR_BODY_LIMIT));
     const first = (parsed as { errors?: Array<{ code?: unknown; message?: unknown }> }).errors?.[0];
     return {
       code: typeof first?.code === "string" ? first.code : "",
@@ -88,11 +91,25 @@ async function readErrorBody(res: Response): Promise<{ code: string; message: st
   }
 }
 
+/** At most `limit` bytes of `body` as text; a longer body is cut off (with its connection). */
+async function readPrefix(body: Readable, limit: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    parts.push(buf);
+    size += buf.length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(parts).subarray(0, limit).toString("utf8");
+}
+
 const RETRYABLE_NET = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "ECONNABORTED", "UND_ERR_SOCKET",
   "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CLOSED"]);
 
 /**
- * Maps a transport failure (undici's `TypeError: fetch failed` with a system error as cause) to Unavailable.
+ * Maps a transport failure (a Node system error, or fetch's `TypeError: fetch failed` with one as cause;
+ * ERR_REDIRECT_* from http-transport.ts) to Unavailable.
  * Resets and timeouts are retryable; a refused connection or unknown host is not (the registry is not
  * there, waiting will not change that within one request).
  */
@@ -103,6 +120,7 @@ export function registryErrorFromNetwork(err: unknown, action: string, host: str
   if (errno === "ECONNREFUSED") reason = `connection refused by ${host}`;
   else if (errno === "ENOTFOUND" || errno === "EAI_AGAIN") reason = `cannot resolve host ${host}`;
   else if (errno && RETRYABLE_NET.has(errno)) reason = `the connection to ${host} was interrupted (${errno})`;
+  else if (errno?.startsWith("ERR_REDIRECT_")) reason = (err as Error).message;
   else if (errno && /CERT|SSL|TLS/.test(errno)) {
     reason = `TLS failed with ${host} (${errno})`;
     hint = `If ${host} serves plain http, list it as an insecure registry.`;

@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
+import { Readable } from "node:stream";
 import { test } from "node:test";
+import { StreamResponse } from "./http-transport.js";
 import { TokenAuthorizer } from "./token-authorizer.js";
 
-const CHALLENGE = new Response(null, {
-  status: 401, headers: { "www-authenticate": 'Bearer realm="https://auth.example/token",service="reg"' },
+const CHALLENGE = new StreamResponse({
+  status: 401, url: "https://reg.example/v2/", body: null,
+  headers: { "WWW-Authenticate": 'Bearer realm="https://auth.example/token",service="reg"' },
 });
+
+function jsonResponse(value: unknown): StreamResponse {
+  return new StreamResponse({
+    status: 200, url: "https://auth.example/token", headers: { "content-type": "application/json" },
+    body: Readable.from([Buffer.from(JSON.stringify(value))]),
+  });
+}
 
 test("bearer tokens are cached per identity: another build's credentials never reuse them", async () => {
   let user = "alice";
@@ -12,10 +22,10 @@ test("bearer tokens are cached per identity: another build's credentials never r
   const auth = new TokenAuthorizer({
     credentials: async () => ({ username: user, password: `${user}-pw` }),
     send: async (url, init) => {
-      const who = Buffer.from(String((init.headers as Record<string, string>).Authorization).slice(6), "base64").toString();
+      const who = Buffer.from(String(init.headers?.Authorization).slice(6), "base64").toString();
       fetched.push(who);
       assert.ok(url.includes("account="));
-      return Response.json({ token: `token-of-${who}`, expires_in: 300 });
+      return jsonResponse({ token: `token-of-${who}`, expires_in: 300 });
     },
   });
   assert.ok(auth.learn("reg.example", "repository:app:pull", CHALLENGE));

@@ -6,10 +6,11 @@ import { canceledError, GantryError } from "../util/errors.js";
 import { FlightGroup } from "../util/flight-group.js";
 import { parseAuthChallenges, type AuthChallenge } from "./auth-challenge.js";
 import type { CredentialSource, RegistryCredentials } from "./docker-config-auth.js";
+import type { HttpRequest, HttpResponse } from "./http-transport.js";
 import { registryErrorFromResponse } from "./registry-error.js";
 
 /** Sends one request (with the client's retries); `action` completes "Cannot …". */
-export type AuthSend = (url: string, init: RequestInit, action: string) => Promise<Response>;
+export type AuthSend = (url: string, req: HttpRequest, action: string) => Promise<HttpResponse>;
 
 export interface TokenAuthorizerOptions {
   credentials?: CredentialSource;
@@ -64,7 +65,7 @@ export class TokenAuthorizer {
    * Learns from a 401 response: keeps its Bearer (preferred) or Basic challenge for the registry and drops
    * the token cached for `scope`, which the registry just refused. False when no usable challenge came.
    */
-  learn(registry: string, scope: string, res: Response): boolean {
+  learn(registry: string, scope: string, res: Pick<HttpResponse, "headers">): boolean {
     const all = parseAuthChallenges(res.headers.get("www-authenticate") ?? "");
     const pick = all.find((c) => c.scheme === "bearer" && c.params.realm) ?? all.find((c) => c.scheme === "basic");
     if (!pick) return false;
@@ -79,12 +80,13 @@ export class TokenAuthorizer {
     const scopes = [...new Set([scope, ...(challenge.params.scope ?? "").split(" ")].filter(Boolean))];
     const service = challenge.params.service;
     const action = `get a registry token for ${registry} from ${realm.origin}${realm.pathname}`;
-    let res: Response;
+    let res: HttpResponse;
     if (creds?.identityToken) {
       const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: creds.identityToken,
         client_id: this.#opts.clientId ?? "gantry", scope: scopes.join(" ") });
       if (service) form.set("service", service);
-      res = await this.#opts.send(realm.href, { method: "POST", body: form.toString(),
+      const body = form.toString();
+      res = await this.#opts.send(realm.href, { method: "POST", body: () => body,
         headers: { "Content-Type": "application/x-www-form-urlencoded" } }, action);
     } else {
       if (service) realm.searchParams.set("service", service);
@@ -100,7 +102,7 @@ export class TokenAuthorizer {
     return this.#parseToken(res, action);
   }
 
-  async #parseToken(res: Response, action: string): Promise<CachedToken> {
+  async #parseToken(res: HttpResponse, action: string): Promise<CachedToken> {
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       body = await res.json() as typeof body;
