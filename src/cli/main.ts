@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `gantry`: buildctl's commands and flags. With no --addr (and no BUILDKIT_HOST) it builds in-process.
-import { codeOf, GantryError, messageOf } from "../util/errors.js";
+import { GantryError, messageOf } from "../util/errors.js";
 import type { Client } from "../client/client.js";
 
 const USAGE = `Usage: gantry [--addr unix://…|tcp://…] [--tlscacert F --tlscert F --tlskey F] [--root DIR] COMMAND [flags]
@@ -44,22 +44,25 @@ function splitGlobal(argv: string[]): { global: GlobalOptions; rest: string[] } 
 async function main(argv: string[]): Promise<number> {
   const { global, rest } = splitGlobal(argv);
   const [command, ...args] = rest;
-  // Each command's modules (and the client transports behind connect) load only when that command runs:
-  // `--version` and `--help` then start as fast as node itself.
+  // The command modules (and the client transports behind connect) load only when a command runs:
+  // `--version` and `--help` then start as fast as node itself. In the bundle, ./commands.js is the one
+  // CommonJS file that scripts/bundle.mjs code-caches.
+  const modules = async (): Promise<typeof import("./commands.js").commandModules> =>
+    (await import("./commands.js")).commandModules;
   const client = async (): Promise<Client> => {
-    const { connect } = await import("../client/connect.js");
+    const { connect } = await (await modules()).connect();
     return connect({ addr: global.addr, root: global.root, tls: global.tls });
   };
   switch (command) {
     case "build":
     case "b":
-      return (await import("./build-command.js")).buildCommand(args, client);
+      return (await (await modules()).build()).buildCommand(args, client);
     case "du":
-      return (await import("./disk-commands.js")).duCommand(args, client);
+      return (await (await modules()).disk()).duCommand(args, client);
     case "prune":
-      return (await import("./disk-commands.js")).pruneCommand(args, client);
+      return (await (await modules()).disk()).pruneCommand(args, client);
     case "debug":
-      return (await import("./debug-command.js")).debugCommand(args, client);
+      return (await (await modules()).debug()).debugCommand(args, client);
     case undefined:
     case "help":
     case "--help":
@@ -77,10 +80,11 @@ async function main(argv: string[]): Promise<number> {
 function report(err: unknown): void {
   const debug = !!process.env.GANTRY_DEBUG || process.argv.includes("--debug");
   process.stderr.write(`error: ${messageOf(err)}\n`);
-  if (err instanceof GantryError && err.hint) process.stderr.write(`${err.hint}\n`);
-  if (debug || (codeOf(err) === "Internal" && !(err instanceof GantryError))) {
-    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  }
+  // Read the hint by shape, not with instanceof: errors from the commands come from the bundle's own copy
+  // of util/errors (scripts/bundle.mjs), a different GantryError class from the one this module imports.
+  const hint = err instanceof Error ? (err as { hint?: unknown }).hint : undefined;
+  if (typeof hint === "string" && hint !== "") process.stderr.write(`${hint}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
 }
 
 // File copies and hashing fan out over libuv's pool; its default of 4 threads starves them. This must run
