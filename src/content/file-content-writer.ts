@@ -89,8 +89,14 @@ export class FileContentWriter implements ContentWriter {
       return;
     }
     await chmod(this.#opts.ingestPath, 0o444);
-    await mkdir(dirname(target), { recursive: true });
-    await rename(this.#opts.ingestPath, target);
+    try {
+      await rename(this.#opts.ingestPath, target);
+    } catch (err) {
+      // The store creates blobs/sha256 when it opens; only another layout needs the directory made here.
+      if (errnoOf(err) !== "ENOENT") throw err;
+      await mkdir(dirname(target), { recursive: true });
+      await rename(this.#opts.ingestPath, target);
+    }
     await syncDir(dirname(target));
   }
 

@@ -8,7 +8,7 @@ import type { Frontend, FrontendResult } from "../frontend/frontend.js";
 import { createDockerfileFrontend } from "../frontend/dockerfile/dockerfile-frontend.js";
 import { REQUEST_ID_KEY } from "../frontend/dockerfile/subrequests/keys.js";
 import { EngineBridge } from "./frontend-bridge.js";
-import { createGatewayFrontend } from "./gateway/gateway-frontend.js";
+import type { GatewayFrontendOptions } from "./gateway/gateway-frontend.js";
 import { llbGraph, type LlbPayload } from "../ops/llb-graph.js";
 import { createLlbOpResolver } from "../ops/op-resolver.js";
 import { WorkerRef } from "../ops/worker-ref.js";
@@ -83,7 +83,7 @@ export class Controller {
     this.#layerBlobs = new LayerBlobCache(parts.worker.deps.content, { memoDir: parts.worker.layerMemoDir });
     this.#solver = createSolver({ resolveOp: createLlbOpResolver(parts.worker.deps), results: this.#importing, parallelism: parts.parallelism });
     this.#exporters = createExporters(parts.worker.deps.content, this.#layerBlobs, parts.worker.deps.registry);
-    this.#frontends.set("gateway.v0", createGatewayFrontend({ deps: parts.worker.deps, frontend: (n) => this.#frontends.get(n), workers: () => this.listWorkers() }));
+    this.#frontends.set("gateway.v0", lazyGatewayFrontend({ deps: parts.worker.deps, frontend: (n) => this.#frontends.get(n), workers: () => this.listWorkers() }));
   }
 
   /** Runs one build; unless `req.internal`, it gets a build history record (see `history`). */
@@ -218,6 +218,20 @@ export class Controller {
     await this.#history.close();
     await this.#unlock();
   }
+}
+
+/**
+ * The gateway frontend, loaded when a build first runs one: it brings the gRPC server and node:http2
+ * (tens of milliseconds of module loading), which a Dockerfile build never needs.
+ */
+function lazyGatewayFrontend(opts: GatewayFrontendOptions): Frontend {
+  let loaded: Promise<Frontend> | undefined;
+  return {
+    async solve(bridge, attrs, o) {
+      loaded ??= import("./gateway/gateway-frontend.js").then((m) => m.createGatewayFrontend(opts));
+      return (await loaded).solve(bridge, attrs, o);
+    },
+  };
 }
 
 /** Solves each platform's definition of a multi-platform result at once; on a failure, releases the others. */

@@ -6,6 +6,7 @@ import type { Stats } from "node:fs";
 import type { BridgeRef, FileStat, Frontend, FrontendBridge, FrontendResult, ResolvedImageConfig } from "../frontend/frontend.js";
 import type { FrontendCaller } from "../frontend/gateway/frontend-caller.js";
 import { loadDefinition } from "../llb/definition.js";
+import { isWhiteoutStat } from "../oci/overlay-whiteouts.js";
 import { formatPlatform } from "../oci/platform.js";
 import type { Platform } from "../oci/types.js";
 import type { BuildContext } from "../ops/build-context.js";
@@ -77,21 +78,37 @@ export class EngineBridge implements FrontendBridge, FrontendCaller {
     return fe.solve(this, attrs, { signal: opts.signal ?? this.#o.signal });
   }
 
-  async #withRoot<T>(ref: BridgeRef, fn: (dir: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` on a directory holding the result's files: a one-layer overlay result is read in place (its
+   * layer directory; `inPlace` true: whiteouts there read as missing), anything else through a read-only
+   * mount. Reading the Dockerfile and .dockerignore then costs no view snapshot, mount or unmount.
+   */
+  async #withRoot<T>(ref: BridgeRef, fn: (dir: string, inPlace: boolean) => Promise<T>): Promise<T> {
     const r = this.#refs.get(ref.id);
     if (!r) throw new GantryError("NotFound", `Unknown result ${ref.id}.`);
+    const layer = await this.#soleLayer(r);
+    // The bridge holds `r` until release(), so its layer stays while it is read.
+    if (layer !== undefined) return fn(layer, true);
     const view = await this.#o.deps.refs.mountReadonly(r.ref, { signal: this.#o.signal });
     try {
-      return await fn(view.dir);
+      return await fn(view.dir, false);
     } finally {
       await view.release();
     }
   }
 
+  async #soleLayer(r: WorkerRef): Promise<string | undefined> {
+    if (this.#o.deps.snapshotterKind !== "overlay" || r.ref === null) return undefined;
+    const layers = await this.#o.deps.refs.layers(r.ref);
+    return layers.length === 1 ? layers[0].path : undefined;
+  }
+
   readFile(ref: BridgeRef, path: string, range?: { offset: number; length: number }): Promise<Uint8Array> {
-    return this.#withRoot(ref, async (dir) => {
+    return this.#withRoot(ref, async (dir, inPlace) => {
       try {
-        const fh = await open(await resolveInRoot(dir, path), "r");
+        const host = await resolveInRoot(dir, path);
+        if (inPlace && isWhiteoutStat(await lstat(host))) throw notFound(path);
+        const fh = await open(host, "r");
         try {
           if (!range) return await fh.readFile();
           const buf = Buffer.alloc(range.length);
@@ -101,23 +118,28 @@ export class EngineBridge implements FrontendBridge, FrontendCaller {
           await fh.close();
         }
       } catch (err) {
-        if (errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR") throw new GantryError("NotFound", `${path}: no such file or directory`, { cause: err });
+        if (errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR") throw notFound(path, err);
         throw err;
       }
     });
   }
 
   readDir(ref: BridgeRef, path: string, includePattern?: string): Promise<FileStat[]> {
-    return this.#withRoot(ref, async (dir) => {
+    return this.#withRoot(ref, async (dir, inPlace) => {
       const host = await resolveInRoot(dir, path);
       const matcher = includePattern ? createPatternMatcher([includePattern]) : undefined;
       const names = (await readdir(host)).sort().filter((n) => !matcher || matcher.matches(n));
-      return Promise.all(names.map(async (n) => statOf(n, join(host, n))));
+      const stats = await Promise.all(names.map(async (n) => statOf(n, join(host, n), inPlace)));
+      return stats.filter((st): st is FileStat => st !== undefined);
     });
   }
 
   statFile(ref: BridgeRef, path: string): Promise<FileStat> {
-    return this.#withRoot(ref, async (dir) => statOf(path, await resolveInRoot(dir, path, { followFinal: false })));
+    return this.#withRoot(ref, async (dir, inPlace) => {
+      const st = await statOf(path, await resolveInRoot(dir, path, { followFinal: false }), inPlace);
+      if (!st) throw notFound(path);
+      return st;
+    });
   }
 
   resolveImageConfig(ref: string, opts: { platform?: Platform; signal?: AbortSignal }): Promise<ResolvedImageConfig> {
@@ -167,17 +189,23 @@ export class EngineBridge implements FrontendBridge, FrontendCaller {
   }
 }
 
-async function statOf(path: string, host: string): Promise<FileStat> {
+/** The stat of `host`; undefined for a whiteout when `inPlace` (reading a layer directory, not a mount). */
+async function statOf(path: string, host: string, inPlace: boolean): Promise<FileStat | undefined> {
   let st: Stats;
   try {
     st = await lstat(host);
   } catch (err) {
-    if (errnoOf(err) === "ENOENT") throw new GantryError("NotFound", `${path}: no such file or directory`, { cause: err });
+    if (errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR") throw notFound(path, err);
     throw err;
   }
+  if (inPlace && isWhiteoutStat(st)) return undefined;
   const type = st.isDirectory() ? MODE_DIR : st.isSymbolicLink() ? MODE_SYMLINK : 0;
   return {
     path, mode: type + (st.mode & 0o777), uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0,
     modTime: Math.floor(st.mtimeMs * 1e6), ...(st.isSymbolicLink() ? { linkname: await readlink(host) } : {}),
   };
+}
+
+function notFound(path: string, cause?: unknown): GantryError {
+  return new GantryError("NotFound", `${path}: no such file or directory`, cause === undefined ? {} : { cause });
 }

@@ -75,5 +75,5 @@ export async function resetTransientState(root: string, runcRoot: string): Promi
     for (const id of list.stdout.split("\n").filter(Boolean)) await run("runc", ["--root", runcRoot, "delete", "--force", id]).catch(() => undefined);
   }
   // `cachemounts` held plain cache directories before cache mounts became snapshots.
-  for (const d of ["executor", "tmp", "cachemounts-tmp", "cachemounts"]) await rm(join(root, d), { recursive: true, force: true });
+  await Promise.all(["executor", "tmp", "cachemounts-tmp", "cachemounts"].map((d) => rm(join(root, d), { recursive: true, force: true })));
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { openCacheManager, type CacheManager } from "../cache/cache-manager.js";
 import { defaultGcPolicy, defaultKeepBytes, type GcPolicy } from "../cache/gc-policy.js";
 import { SqliteResultStorage } from "../cache/sqlite-result-storage.js";
-import { openLocalContentStore } from "../content/local-content-store.js";
+import { openLocalContentStore, type LocalContentStore } from "../content/local-content-store.js";
 import type { Executor } from "../executor/executor.js";
 import { LayerOrigins } from "../snapshot/layer-origins.js";
 import { ImageLayerCache } from "../ops/image-layer-cache.js";
@@ -71,8 +71,7 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
   const tmpDir = join(opts.root, "tmp");
   const cacheMountDir = join(opts.root, "cachemounts");
   await Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(cacheMountDir, { recursive: true })]);
-  const content = await openLocalContentStore(join(opts.root, "content"));
-  const snapshotter = await openSnapshotter(kind, join(opts.root, "snapshots"));
+  const { content, snapshotter, gcPolicy } = await openStores(opts, kind);
   let cache: CacheManager;
   try {
     cache = await openCacheManager({ dbPath: join(opts.root, "metadata.db"), snapshotter, tmpDir });
@@ -81,7 +80,7 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
     throw err;
   }
   const refs = cache.refs;
-  const admin = new CacheAdmin(cache.admin, await gcPolicyOf(opts), opts.gc?.delayMs);
+  const admin = new CacheAdmin(cache.admin, gcPolicy, opts.gc?.delayMs);
   const registry = new RegistryClient({ credentials: dockerConfigCredentials(), insecure: opts.insecureRegistries ?? [] });
   const resolver = new Resolver({ client: registry, contentStore: content });
   const executor = lazyRuncExecutor(join(opts.root, "executor"));
@@ -114,6 +113,23 @@ export async function openWorker(opts: WorkerOptions): Promise<Worker> {
       await snapshotter.close();
     },
   };
+}
+
+/**
+ * The content store, the snapshotter and the GC policy (a statfs) at once: they are independent, and each
+ * is a few file system round trips. If one fails, an opened snapshotter is closed again.
+ */
+async function openStores(opts: WorkerOptions, kind: "overlay" | "copy"): Promise<{
+  content: LocalContentStore; snapshotter: Snapshotter; gcPolicy: GcPolicy[] | undefined;
+}> {
+  const [content, snapshotter, gcPolicy] = await Promise.allSettled([
+    openLocalContentStore(join(opts.root, "content")), openSnapshotter(kind, join(opts.root, "snapshots")), gcPolicyOf(opts),
+  ]);
+  if (content.status === "fulfilled" && snapshotter.status === "fulfilled" && gcPolicy.status === "fulfilled") {
+    return { content: content.value, snapshotter: snapshotter.value, gcPolicy: gcPolicy.value };
+  }
+  if (snapshotter.status === "fulfilled") await snapshotter.value.close();
+  throw [content, snapshotter, gcPolicy].find((r): r is PromiseRejectedResult => r.status === "rejected")?.reason;
 }
 
 /**
