@@ -2,12 +2,17 @@
 // runs (the client's files may have changed); dependants stay cached through content checksums. When the
 // session has a shared key, the copy is kept (pinned, record type source.local) and the next build syncs
 // into a snapshot on top of it, so unchanged files are neither copied nor hashed again.
+// Each head also gets an index of what the sync left in it (session/local-tree-index.ts), kept beside its
+// own layer so that removing the snapshot removes it; the next sync compares the client's files with that
+// index instead of stat-ing the copy.
 import { randomBytes } from "node:crypto";
 import { readdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { SourceOp } from "../gen/pb/ops_pb.js";
 import type { ImmutableRef } from "../cache/ref-manager.js";
 import { Attrs } from "../llb/keys.js";
-import type { LocalSyncStats } from "../session/build-session.js";
+import type { LocalSyncOptions, LocalSyncStats } from "../session/build-session.js";
+import { readLocalTreeIndex, writeLocalTreeIndex, type LocalTreeIndex } from "../session/local-tree-index.js";
 import { sha256 } from "../util/digest.js";
 import type { CacheMap, Op, OpContext } from "../solver/types.js";
 import { GantryError } from "../util/errors.js";
@@ -36,8 +41,8 @@ export function createLocalSourceOp(src: SourceOp, build: BuildContext, deps: Op
   const include = patternsAttr(src, Attrs.localIncludePatterns);
   const exclude = patternsAttr(src, Attrs.localExcludePatterns);
   const followPaths = patternsAttr(src, Attrs.localFollowPaths);
-  const sync = (dir: string, signal: AbortSignal, previous?: string): Promise<LocalSyncStats> =>
-    build.session.syncLocal(name, dir, { include, exclude, followPaths, signal, ...(previous ? { previous } : {}) });
+  const sync = (dir: string, signal: AbortSignal, prior: Prior): Promise<LocalSyncStats> =>
+    build.session.syncLocal(name, dir, { include, exclude, followPaths, signal, ...prior });
   return {
     alwaysRun: true,
     async cacheMap(): Promise<CacheMap<WorkerRef>> {
@@ -58,7 +63,12 @@ export function createLocalSourceOp(src: SourceOp, build: BuildContext, deps: Op
   };
 }
 
-type Sync = (dir: string, signal: AbortSignal, previous?: string) => Promise<LocalSyncStats>;
+/** What the sync may read instead of its destination to know what it holds before. */
+type Prior = Pick<LocalSyncOptions, "previous" | "previousIndex">;
+type Sync = (dir: string, signal: AbortSignal, prior: Prior) => Promise<LocalSyncStats>;
+
+/** The index file's name in a snapshot's own directory (beside its layer). */
+const INDEX_FILE = "local-tree-index";
 
 interface Synced {
   ref: ImmutableRef;
@@ -71,12 +81,46 @@ function headPin(name: string, hint: string, sessionKey: string): string {
 }
 
 /** Syncs the client's directory into a new snapshot on `parent` and commits it as a `source.local` record. */
-async function syncOnto(deps: OpDeps, parent: ImmutableRef | null, description: string, sync: Sync, ctx: OpContext): Promise<{ ref: ImmutableRef; stats: LocalSyncStats }> {
-  const previous = parent ? await soleLayer(deps, parent) : undefined;
+async function syncOnto(deps: OpDeps, parent: ImmutableRef | null, description: string, sync: Sync, ctx: OpContext):
+  Promise<{ ref: ImmutableRef; stats: LocalSyncStats; priorIndexed: boolean }> {
+  const previousIndex = parent ? await loadIndex(deps, parent, ctx.signal) : undefined;
+  const previous = parent && !previousIndex ? await soleLayer(deps, parent) : undefined;
+  const prior: Prior = { ...(previous ? { previous } : {}), ...(previousIndex ? { previousIndex } : {}) };
   const { ref, value } = await fillSnapshot(deps.refs, deps.tmpDir, {
-    parent, signal: ctx.signal, commit: { recordType: "source.local", description }, fill: (dir) => sync(dir, ctx.signal, previous),
+    parent, signal: ctx.signal, commit: { recordType: "source.local", description }, fill: (dir) => sync(dir, ctx.signal, prior),
   });
-  return { ref, stats: value };
+  return { ref, stats: value, priorIndexed: previousIndex !== undefined };
+}
+
+/**
+ * Where `ref`'s index lives: in the directory of its top layer (`snapshots/<id>/`, beside `fs`), which the
+ * snapshotter deletes with the snapshot. Overlay only: there a new snapshot's mount shows exactly its
+ * parent's content, which the index describes.
+ */
+async function indexFile(deps: OpDeps, ref: ImmutableRef): Promise<string | undefined> {
+  if (deps.snapshotterKind !== "overlay") return undefined;
+  const top = (await deps.refs.layers(ref)).at(-1);
+  return top ? join(dirname(top.path), INDEX_FILE) : undefined;
+}
+
+/** The index of `ref`'s content, when a whole one written for this very ref is there. */
+async function loadIndex(deps: OpDeps, ref: ImmutableRef, signal: AbortSignal): Promise<LocalTreeIndex | undefined> {
+  const file = await indexFile(deps, ref);
+  return file === undefined ? undefined : readLocalTreeIndex(file, ref.id, { signal });
+}
+
+/**
+ * Records `index` as the description of committed `ref`. Best effort: without it the next sync compares
+ * with the copy itself, so a failure only costs time.
+ */
+async function saveIndex(deps: OpDeps, ref: ImmutableRef, index: LocalTreeIndex | undefined): Promise<void> {
+  if (index === undefined) return;
+  try {
+    const file = await indexFile(deps, ref);
+    if (file !== undefined) await writeLocalTreeIndex(file, index, ref.id);
+  } catch {
+    // see above: the index is only a shortcut
+  }
 }
 
 /**
@@ -104,12 +148,16 @@ async function syncIntoHead(deps: OpDeps, pin: string, description: string, sync
   const head = deps.refs.named(pin);
   try {
     const base = head && (await deps.refs.layers(head)).length < FLATTEN_AFTER ? head : null;
-    const { ref: next, stats } = await syncOnto(deps, base, description, sync, ctx);
+    const { ref: next, stats, priorIndexed } = await syncOnto(deps, base, description, sync, ctx);
     if (head && base === head && await hasEmptyTopLayer(deps, next)) {
       await next.release();
+      // Nothing was written, so what the sync saw in dest is exactly the head: index it if it had none.
+      if (!priorIndexed) await saveIndex(deps, head, stats.index);
       return { ref: head.clone(), bytes: stats.bytes };
     }
     try {
+      // Written before the pin moves, so the new head is indexed from the moment it is the head.
+      await saveIndex(deps, next, stats.index);
       deps.refs.describe(next, { checksumScope: pin });
       await deps.refs.setNamed(pin, next);
     } catch (err) {

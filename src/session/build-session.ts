@@ -1,5 +1,6 @@
 // What the engine may ask of the client during a build. In the embedded mode the client's files are on the
 // same host (direct-session.ts); through the daemon the same calls travel over the session stream.
+import type { LocalTreeIndex } from "./local-tree-index.js";
 
 export interface LocalSyncOptions {
   /** Only these paths (patterns), when given. */
@@ -13,6 +14,12 @@ export interface LocalSyncOptions {
    * Never written. Sessions that do not sync in-process ignore it.
    */
   previous?: string;
+  /**
+   * What `dest` holds before the sync, from the index the sync that made it returned: compared with instead
+   * of `dest` (or `previous`). The caller must only pass an index that describes exactly that content.
+   * Sessions that do not sync in-process ignore it.
+   */
+  previousIndex?: LocalTreeIndex;
   signal?: AbortSignal;
 }
 
@@ -20,6 +27,8 @@ export interface LocalSyncStats {
   /** Regular files whose content was copied (unchanged ones kept in place are not counted). */
   files: number;
   bytes: number;
+  /** What `dest` holds after the sync, when the session knows it (in-process syncs): the next `previousIndex`. */
+  index?: LocalTreeIndex;
 }
 
 export interface BuildSession {

@@ -3,6 +3,9 @@
 // size, mode and modification time (rounded to the millisecond, as a copy sets it) match, as fsutil decides; owners are 0:0 as in a
 // full copy. Nothing unchanged is written, so a dest on an overlay snapshot gets an empty upper layer when
 // nothing changed, and unchanged files keep their inodes and times (their checksums can be reused).
+// With `previousIndex` (what the last sync left in dest, see local-tree-index.ts) the comparison reads that
+// instead of dest: only the source is stat-ed, and a directory nothing was written under is not looked at.
+// The walk records what dest holds afterwards and returns it as the next index.
 // Speed: a directory is made before its children, so inside a new directory nothing is looked up in dest;
 // each file's calls run in one limiter slot and a directory's children go FANOUT at a time, so the walk
 // never queues the whole tree; new entries that already belong to 0:0 are not chowned.
@@ -14,6 +17,7 @@ import { createPatternMatcher, matchGlob, type MatchInfo, type PatternMatcher } 
 import { errnoOf, throwIfAborted } from "../util/errors.js";
 import { Limiter } from "../util/limiter.js";
 import type { LocalSyncOptions, LocalSyncStats } from "./build-session.js";
+import { describeEntry, LocalTreeIndex, modeOfDescription } from "./local-tree-index.js";
 
 interface Sync {
   src: string;
@@ -31,6 +35,15 @@ interface Sync {
   /** True when entries we create are ours as root, so only their group can differ from 0:0. */
   asRoot: boolean;
   signal?: AbortSignal;
+  /** A trusted description of dest before the sync: compared with instead of dest itself. */
+  prior?: LocalTreeIndex;
+  /** What dest holds after the sync (directory → name → description), built by the walk; undefined: not kept. */
+  next?: Map<string, Map<string, string>>;
+  /**
+   * Directories with something written at or below them (ancestors included): their own metadata is checked
+   * on disk, not taken from `prior`, since a write may have changed their times.
+   */
+  touched: Set<string>;
 }
 
 /** What is known of a dest directory while its children are synced. */
@@ -38,9 +51,18 @@ interface DestDir {
   /** Whether it exists (an unselected directory is made only when something below it is wanted). */
   exists: boolean;
   /** The names it held before this sync (none for a directory this sync made). */
-  names: ReadonlySet<string>;
+  names: ReadonlySet<string> | ReadonlyMap<string, string>;
+  /** From the index: each name's description before the sync (undefined: look in dest). */
+  descs?: ReadonlyMap<string, string>;
   /** The group a new entry in it gets; undefined when unknown (the entry is then chowned). */
   newGid?: number;
+}
+
+/** A source entry to bring over: its stat, its description (see describeEntry) and a symlink's target. */
+interface Item {
+  st: Stats;
+  desc: string;
+  target?: string;
 }
 
 /** Children of one directory synced at once; the limiter bounds the total across directories. More
@@ -66,11 +88,50 @@ export async function syncLocalTree(src: string, dest: string, opts: LocalSyncOp
     io: new Limiter(32),
     asRoot: process.geteuid?.() === 0,
     signal: opts.signal,
+    prior: opts.previousIndex,
+    next: new Map(),
+    touched: new Set(),
   };
   await mkdir(dest, { recursive: true });
-  await syncDir(s, "", undefined, undefined, await existingDir(s.before));
+  await syncDir(s, "", undefined, undefined, await rootDir(s));
   for (const p of opts.followPaths ?? []) await followSymlinkTarget(s, p);
-  return s.stats;
+  return s.next ? { ...s.stats, index: new LocalTreeIndex(s.next) } : s.stats;
+}
+
+/** The dest root before the sync: its names from the index when there is one (its group from dest). */
+async function rootDir(s: Sync): Promise<DestDir> {
+  const listing = s.prior?.dir("");
+  if (!listing) return existingDir(s.before);
+  return { exists: true, names: listing, descs: listing, newGid: gidInside(await lstat(s.dest)) };
+}
+
+/** An existing dest directory as the index shows it (it is 0:0, so a setgid one gives new entries group 0). */
+function indexedDir(s: Sync, rel: string, desc: string): DestDir | undefined {
+  const listing = s.prior?.dir(rel);
+  if (!listing) return undefined;
+  const newGid = (modeOfDescription(desc) & S_ISGID) !== 0 ? 0 : (process.getegid?.() ?? -1);
+  return { exists: true, names: listing, descs: listing, newGid };
+}
+
+/** What dest held at `p` before the sync, as a description (null: nothing); reads dest only without an index. */
+function priorOf(s: Sync, here: DestDir, p: string, name: string): string | null {
+  if (here.descs) return here.descs.get(name) ?? null;
+  // A name the dest directory did not hold is not looked up: it cannot be there.
+  if (!here.names.has(name)) return null;
+  const abs = join(s.before, p);
+  const st = lstatSync(abs, { throwIfNoEntry: false });
+  return st ? describeEntry(st, st.isSymbolicLink() ? readlinkSync(abs) : undefined, true) : null;
+}
+
+/** Notes a write in directory `rel` (undefined: none), so it and its ancestors are checked on disk. */
+function touch(s: Sync, rel: string | undefined): void {
+  for (let d = rel; d !== undefined && !s.touched.has(d); d = parentOf(d)) s.touched.add(d);
+}
+
+function parentOf(rel: string): string | undefined {
+  if (rel === "") return undefined;
+  const i = rel.lastIndexOf("/");
+  return i < 0 ? "" : rel.slice(0, i);
 }
 
 async function lstatOrNull(p: string): Promise<Stats | null> {
@@ -120,6 +181,8 @@ async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, exc
   throwIfAborted(s.signal);
   const names = (await readdir(join(s.src, rel))).sort();
   const wanted = new Set<string>();
+  const listing = new Map<string, string>();
+  s.next?.set(rel, listing);
   const work: Array<() => Promise<void>> = [];
   for (const [i, name] of names.entries()) {
     if (i % SWEEP === SWEEP - 1) await yieldLoop();
@@ -133,44 +196,59 @@ async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, exc
     const selected = (!s.include || inc?.matched === true) && !exc?.matched;
     if (!st.isDirectory() && !(selected && (st.isFile() || st.isSymbolicLink()))) continue;
     if (st.isDirectory() && !selected && !mayMatchBelow(s, p)) continue;
-    // A name the dest directory did not hold is not looked up: it cannot be there.
-    const have = here.names.has(name) ? lstatSync(join(s.before, p), { throwIfNoEntry: false }) ?? null : null;
+    const have = priorOf(s, here, p, name);
     if (st.isDirectory()) {
       work.push(async () => {
-        if (await syncSubdir(s, p, st, have, selected, inc?.info, exc?.info, here)) wanted.add(name);
+        if (!(await syncSubdir(s, p, st, have, selected, inc?.info, exc?.info, here))) return;
+        wanted.add(name);
+        listing.set(name, describeEntry(st));
       });
       continue;
     }
+    const item: Item = { st, desc: "", target: st.isSymbolicLink() ? readlinkSync(join(s.src, p)) : undefined };
+    item.desc = describeEntry(st, item.target);
     wanted.add(name);
+    listing.set(name, item.desc);
     // Hard links wait for their first path, so they must not wait inside a limiter slot.
-    if (st.isFile() && st.nlink > 1) work.push(() => syncEntry(s, p, st, here, have));
-    else if (!unchanged(have, st) || (st.isSymbolicLink() && readlinkSync(join(s.before, p)) !== readlinkSync(join(s.src, p)))) {
-      work.push(() => s.io.run(() => syncEntry(s, p, st, here, have)));
-    }
+    if (st.isFile() && st.nlink > 1) work.push(() => syncEntry(s, p, item, here, have));
+    else if (have !== item.desc) work.push(() => s.io.run(() => syncEntry(s, p, item, here, have)));
   }
   await forEachLimited(work, FANOUT, (fn) => fn());
-  const gone = [...here.names].filter((n) => !wanted.has(n));
+  const gone = [...here.names.keys()].filter((n) => !wanted.has(n));
+  if (gone.length > 0) touch(s, rel);
   await Promise.all(gone.map((n) => rm(join(s.dest, rel, n), { recursive: true, force: true })));
   return wanted.size > 0;
 }
 
 /** Syncs a source directory; a selected one is made first, an unselected one only if something below is wanted. */
-async function syncSubdir(s: Sync, rel: string, st: Stats, have: Stats | null, selected: boolean,
+async function syncSubdir(s: Sync, rel: string, st: Stats, have: string | null, selected: boolean,
   incInfo: MatchInfo | undefined, excInfo: MatchInfo | undefined, parent: DestDir): Promise<boolean> {
   const to = join(s.dest, rel);
   const madeGid = parent.exists ? parent.newGid : undefined;
   const dir = await s.io.run(async (): Promise<DestDir> => {
-    if (have && !have.isDirectory()) await rm(to, { force: true });
-    else if (have) return existingDir(join(s.before, rel), have);
+    if (have !== null && have.startsWith("d")) {
+      return (parent.descs && indexedDir(s, rel, have)) || existingDir(join(s.before, rel));
+    }
+    if (have !== null) {
+      touch(s, parentOf(rel));
+      await rm(to, { force: true });
+    }
     if (!selected) return { exists: false, names: NONE };
+    touch(s, parentOf(rel));
     if (!parent.exists) await mkdir(dirname(to), { recursive: true });
     // Private until its children are in; its mode is set afterwards.
     await mkdir(to, 0o700);
     return { exists: true, names: NONE, newGid: madeGid };
   });
   const below = await syncDir(s, rel, incInfo, excInfo, dir);
-  if (!below && !selected) return false;
+  if (!below && !selected) {
+    s.next?.delete(rel);
+    return false;
+  }
   const made = dir.exists && dir.names === NONE;
+  // The index shows it as the source has it and nothing was written at or below it: dest is as it was.
+  if (!made && dir.descs !== undefined && have === describeEntry(st) && !s.touched.has(rel)) return true;
+  touch(s, parentOf(rel));
   await s.io.run(() => finishDir(s, to, st, made ? madeGid : undefined));
   return true;
 }
@@ -219,23 +297,23 @@ function mayMatchBelow(s: Sync, rel: string): boolean {
   return s.includeParts.some((parts) => parts.length > dirs.length && dirs.every((d, i) => matchGlob(parts[i], d)));
 }
 
-function unchanged(have: Stats | null, st: Stats): boolean {
-  if (!have) return false;
-  const sameType = (have.isFile() && st.isFile()) || (have.isSymbolicLink() && st.isSymbolicLink());
-  return sameType && have.size === st.size && Math.round(have.mtimeMs) === Math.round(st.mtimeMs)
-    && (st.isSymbolicLink() || (have.mode & 0o7777) === (st.mode & 0o7777)) && have.uid === 0 && have.gid === 0;
+/** What dest holds at `abs` as a description (null: nothing), owners checked. */
+async function destDescription(abs: string): Promise<string | null> {
+  const st = await lstatOrNull(abs);
+  return st ? describeEntry(st, st.isSymbolicLink() ? await readlink(abs) : undefined, true) : null;
 }
 
 /**
  * `here` describes the dest directory of `rel` and `have` what dest holds at `rel` (null: nothing); without
- * them, dest is looked up and missing parents are made.
+ * them, dest is looked up and missing parents are made. An entry whose description equals `have` is left.
  */
-async function syncEntry(s: Sync, rel: string, st: Stats, here?: DestDir, have?: Stats | null): Promise<void> {
-  if (!(st.isFile() && st.nlink > 1)) return syncOne(s, rel, st, here, have);
+async function syncEntry(s: Sync, rel: string, item: Item, here?: DestDir, have?: string | null): Promise<void> {
+  const { st } = item;
+  if (!(st.isFile() && st.nlink > 1)) return syncOne(s, rel, item, here, have);
   const key = `${st.dev}:${st.ino}`;
   const first = s.inodes.get(key);
   if (first) return linkTo(s, rel, await first);
-  const placed = syncOne(s, rel, st, here, have).then(() => join(s.dest, rel));
+  const placed = syncOne(s, rel, item, here, have).then(() => join(s.dest, rel));
   placed.catch(() => undefined); // awaited below; later links see the failure through their own await
   s.inodes.set(key, placed);
   await placed;
@@ -245,22 +323,26 @@ async function linkTo(s: Sync, rel: string, first: string): Promise<void> {
   const to = join(s.dest, rel);
   const [have, firstSt] = await Promise.all([lstatOrNull(to), lstat(first)]);
   if (have && have.ino === firstSt.ino) return;
+  touch(s, parentOf(rel));
   if (have) await rm(to, { recursive: true, force: true });
   else await mkdir(dirname(to), { recursive: true });
   await link(first, to);
 }
 
-async function syncOne(s: Sync, rel: string, st: Stats, here?: DestDir, known?: Stats | null): Promise<void> {
+async function syncOne(s: Sync, rel: string, item: Item, here?: DestDir, known?: string | null): Promise<void> {
+  const { st } = item;
   const from = join(s.src, rel);
   const to = join(s.dest, rel);
-  const have = known === undefined ? await lstatOrNull(to) : known;
-  if (unchanged(have, st) && (!st.isSymbolicLink() || (await readlink(to)) === (await readlink(from)))) return;
-  if (have) await rm(to, { recursive: true, force: true });
+  const have = known === undefined ? await destDescription(to) : known;
+  if (have === item.desc) return;
+  touch(s, parentOf(rel));
+  if (have !== null) await rm(to, { recursive: true, force: true });
   else if (!here?.exists) await mkdir(dirname(to), { recursive: true });
   // A new entry is ours; as root in a directory whose new entries get group 0, it is 0:0 already.
   const owned = s.asRoot && here?.exists === true && here.newGid === 0;
   if (st.isSymbolicLink()) {
-    await symlink(await readlink(from), to);
+    // The target the walk saw, so dest matches the description recorded for it.
+    await symlink(item.target ?? (await readlink(from)), to);
     if (!owned) await lchown(to, 0, 0);
     await lutimes(to, st.atime, st.mtime);
     return;
@@ -286,5 +368,10 @@ async function followSymlinkTarget(s: Sync, p: string): Promise<void> {
   const rel = relative(s.src, target);
   if (rel.startsWith("..") || rel === "") return;
   const tst = await lstat(target);
-  if (tst.isFile()) await syncEntry(s, rel, tst);
+  if (!tst.isFile()) return;
+  const item: Item = { st: tst, desc: describeEntry(tst) };
+  // A file the walk did not record as it is: the next index would not describe dest, so none is kept.
+  const slash = rel.lastIndexOf("/");
+  if (s.next?.get(slash < 0 ? "" : rel.slice(0, slash))?.get(rel.slice(slash + 1)) !== item.desc) s.next = undefined;
+  await syncEntry(s, rel, item);
 }
