@@ -193,3 +193,30 @@ test("knownChecksum answers what a view of the same ref computed, and nothing fo
   await viewB.release();
   for (const r of [a, b]) await r.release();
 });
+
+test("mountReadonly makes no view snapshot, and the mounted ref outlives its last other handle", async (t) => {
+  const env = await setup(t);
+  if (!env) return;
+  const { sn, refs } = env;
+  const base = await build(refs, null, { "a": "1", "d/b": "2" });
+  const top = await build(refs, base, { "a": null, "c": "3" });
+  const before = await names(sn);
+  const view = await refs.mountReadonly(top);
+  assert.deepEqual(await names(sn), before, "no snapshot was created for the view");
+  await top.release();
+  await base.release();
+  assert.deepEqual(await treeOf(view.dir), { "c": "3", "d/": "", "d/b": "2" });
+  await view.release();
+  assert.deepEqual(await names(sn), [], "the view's release let the refs go");
+});
+
+test("a read-only view of a lone diff layer hides its whiteouts", async (t) => {
+  const env = await setup(t);
+  if (!env) return;
+  const { refs } = env;
+  const base = await build(refs, null, { "a": "1", "b": "2" });
+  const top = await build(refs, base, { "a": null, "c": "3" });
+  const d = await refs.diff(base, top);
+  assert.deepEqual(await contentOf(refs, d), { "c": "3" });
+  for (const r of [d, top, base]) await r?.release();
+});

@@ -10,11 +10,13 @@
 // snapshot is removed; `openCacheManager` (cache-manager.ts) repairs whatever a kill left in between.
 // Scratch (the empty filesystem) is `null` everywhere: no snapshot, nothing to release.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { GantryError } from "../util/errors.js";
 import { isLayerChainer } from "../snapshot/layer-chainer.js";
 import { mountAll, unmountAll } from "../snapshot/mount.js";
+import { isReadonlyMounter } from "../snapshot/readonly-mounter.js";
+import { removeDir } from "../snapshot/remove-dir.js";
 import { isLayerDiffer, type LayerDir, type Mount, type Snapshotter } from "../snapshot/snapshotter.js";
 import { writeTreeDiff } from "../snapshot/tree-diff.js";
 import { registerChecksumMemo } from "./content-checksum.js";
@@ -193,24 +195,29 @@ class SnapshotRefManager implements RefManager, RefAdmin, ResultRefs, HandleOwne
 
   async mountReadonly(ref: ImmutableRef | null, opts: RefOptions = {}): Promise<ReadonlyMount> {
     const dir = await mkdtemp(join(this.#tmp, "ro-"));
-    if (ref === null) return { dir, release: () => rm(dir, { recursive: true, force: true }) };
+    if (ref === null) return { dir, release: () => removeDir(dir) };
     const held = this.get(ref.id);
     const rec = this.#live(ref.id);
-    const key = newName("view");
+    const sn = this.#sn;
+    // Our handle keeps the record (so its snapshot) alive while mounted: a snapshotter that can mount a
+    // committed snapshot read-only as it is needs no view snapshot made and removed for it.
+    const key = isReadonlyMounter(sn) ? undefined : newName("view");
     let mounted = false;
     let unregister = (): void => undefined;
     const release = async (): Promise<void> => {
       unregister();
       if (mounted) await unmountAll(dir);
-      await rm(dir, { recursive: true, force: true });
-      await this.#sn.remove(key).catch((err: unknown) => {
-        // Never created (prepare failed): nothing to remove.
-        if (!(err instanceof GantryError && err.code === "NotFound")) throw err;
-      });
+      await removeDir(dir);
+      if (key !== undefined) {
+        await sn.remove(key).catch((err: unknown) => {
+          // Never created (prepare failed): nothing to remove.
+          if (!(err instanceof GantryError && err.code === "NotFound")) throw err;
+        });
+      }
       await held.release();
     };
     try {
-      const mounts = await this.#sn.view(key, ref.id, { signal: opts.signal });
+      const mounts = key === undefined ? await this.#readonlyMounts(ref.id) : await sn.view(key, ref.id, { signal: opts.signal });
       await mountAll(mounts, dir);
       mounted = true;
     } catch (err) {
@@ -220,6 +227,12 @@ class SnapshotRefManager implements RefManager, RefAdmin, ResultRefs, HandleOwne
     }
     unregister = registerChecksumMemo(dir, this.#memoOf(rec));
     return { dir, release };
+  }
+
+  async #readonlyMounts(id: string): Promise<Mount[]> {
+    const sn = this.#sn;
+    if (!isReadonlyMounter(sn)) throw new GantryError("Internal", "The snapshotter in use cannot mount a snapshot read-only without a view.");
+    return sn.readonlyMounts(id);
   }
 
   knownChecksum(ref: ImmutableRef, query: string): string | undefined {
@@ -386,7 +399,7 @@ class SnapshotRefManager implements RefManager, RefAdmin, ResultRefs, HandleOwne
         await unmountAll(dir);
       }
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await removeDir(dir);
     }
   }
 

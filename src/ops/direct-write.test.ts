@@ -41,3 +41,14 @@ test("a copy to a path no layer has writes into the upper dir; anything else goe
   const mkdirAction = create(FileActionSchema, { action: { case: "mkdir", value: { path: "/ctx" } } });
   assert.equal(await directWriteDir(mkdirAction, overlay), undefined, "only copies");
 });
+
+test("a name taken only deep in a long chain is still found, and a free one is free", async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "gantry-direct-write-"));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const lowers = Array.from({ length: 11 }, (_, i) => join(root, `l${i}`));
+  for (const d of [join(root, "upper"), ...lowers]) await mkdir(d, { recursive: true });
+  await mkdir(join(lowers[10], "parts"));
+  const overlay = [{ type: "overlay", source: "overlay", options: [`lowerdir=${lowers.join(":")}`, `upperdir=${join(root, "upper")}`, `workdir=${join(root, "work")}`] }];
+  assert.equal(await directWriteDir(copyTo("/parts/"), overlay), undefined);
+  assert.equal(await directWriteDir(copyTo("/other"), overlay), join(root, "upper"));
+});

@@ -29,9 +29,23 @@ export async function directWriteDir(action: FileAction, mounts: readonly Mount[
   const lower = optionValue(m.options, "lowerdir");
   // A lower dir list with escaped colons, or none at all, is not something this reads.
   if (upper === undefined || lower === undefined || lower.includes("\\")) return undefined;
-  const layers = [upper, ...lower.split(":")];
-  const taken = await Promise.all(layers.map((dir) => exists(join(dir, top))));
-  return taken.some(Boolean) ? undefined : upper;
+  return (await anyHas([upper, ...lower.split(":")], top)) ? undefined : upper;
+}
+
+/** Layers looked at together: about the libuv pool's size, so a deep chain is not queued up at once. */
+const LOOKUP_BATCH = 4;
+
+/**
+ * Whether any of `layers` (top first) has `name`. Looked up a batch at a time, top first, stopping at the
+ * first batch that finds it: in a chain of COPYs into one directory the layer just below has it, and
+ * asking every one of thirty layers would cost thirty lookups per step.
+ */
+async function anyHas(layers: readonly string[], name: string): Promise<boolean> {
+  for (let i = 0; i < layers.length; i += LOOKUP_BATCH) {
+    const found = await Promise.all(layers.slice(i, i + LOOKUP_BATCH).map((dir) => exists(join(dir, name))));
+    if (found.some(Boolean)) return true;
+  }
+  return false;
 }
 
 function optionValue(options: readonly string[], key: string): string | undefined {

@@ -1,8 +1,9 @@
 // Runs a function with a writable snapshot mounted on a temporary directory, unmounting whatever happens.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import type { ImmutableRef, MutableRef, RefManager, RefOptions } from "../cache/ref-manager.js";
 import { mountAll, unmountAll } from "../snapshot/mount.js";
+import { removeDir } from "../snapshot/remove-dir.js";
 
 export async function withMounted<T>(mutable: MutableRef, tmpDir: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpDir, "mnt-"));
@@ -14,7 +15,7 @@ export async function withMounted<T>(mutable: MutableRef, tmpDir: string, fn: (d
       await unmountAll(dir);
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeDir(dir);
   }
 }
 

@@ -9,11 +9,13 @@
 // absolute paths each lower dir costs `<root>/snapshots/<id>/fs:`, so keep `root` short: with a 20-byte
 // root about 100 layers fit; beyond that `prepare`/`view` fail with ResourceExhausted. Going further needs
 // mounting with cwd-relative lower dirs, which Mount/mountAll cannot express today.
-import { access, mkdir, rm } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { GantryError } from "../util/errors.js";
 import { diskUsage } from "./disk-usage.js";
 import type { LayerChainer } from "./layer-chainer.js";
+import type { ReadonlyMounter } from "./readonly-mounter.js";
+import { removeDir } from "./remove-dir.js";
 import { dedupeChain, infoOf, SnapshotRecords, type SnapshotRecord } from "./snapshot-records.js";
 import type { LayerDiffer, LayerDir, Mount, SnapshotInfo, SnapshotOptions, Snapshotter, Usage } from "./snapshotter.js";
 
@@ -28,8 +30,11 @@ export async function openOverlaySnapshotter(root: string): Promise<OverlaySnaps
   return new OverlaySnapshotter(root, records, hasIndex ? ["index=off"] : []);
 }
 
-/** The overlayfs Snapshotter; also a LayerDiffer (each layer's fs dir is its diff) and a LayerChainer. */
-export class OverlaySnapshotter implements Snapshotter, LayerDiffer, LayerChainer {
+/**
+ * The overlayfs Snapshotter; also a LayerDiffer (each layer's fs dir is its diff), a LayerChainer and a
+ * ReadonlyMounter (a read-only overlay of the layers needs no snapshot directory of its own).
+ */
+export class OverlaySnapshotter implements Snapshotter, LayerDiffer, LayerChainer, ReadonlyMounter {
   readonly #root: string;
   readonly #records: SnapshotRecords;
   readonly #extraOptions: string[];
@@ -55,14 +60,33 @@ export class OverlaySnapshotter implements Snapshotter, LayerDiffer, LayerChaine
     if (rec.kind === "committed") {
       throw new GantryError("FailedPrecondition", `Snapshot "${key}" is committed: mount a view of it instead.`);
     }
-    return this.#mountsOf(rec);
+    return this.#recordMounts(rec);
+  }
+
+  async readonlyMounts(name: string): Promise<Mount[]> {
+    this.#check();
+    const rec = this.#records.committed(name);
+    return this.#chainMounts(rec.chain, rec.name, undefined);
   }
 
   async commit(name: string, key: string, opts: SnapshotOptions = {}): Promise<void> {
     this.#check();
-    const rec = await this.#records.commit(key, name, async () => undefined, opts.labels);
-    // After the commit point the work dir is never mounted again.
-    await rm(join(this.#records.dirOf(rec.id), "work"), { recursive: true, force: true });
+    const rec = this.#records.get(key);
+    if (rec.kind !== "active") {
+      throw new GantryError("FailedPrecondition", `Cannot commit snapshot "${key}": it is ${rec.kind}, not active.`);
+    }
+    const work = join(this.#records.dirOf(rec.id), "work");
+    // The work dir is overlay's scratch space, never mounted after the commit point: it goes while the
+    // record is rewritten (one wait instead of two), and comes back if the commit fails.
+    const removed = removeDir(work, ["work"]);
+    try {
+      await this.#records.commit(key, name, async () => undefined, opts.labels);
+    } catch (err) {
+      await removed.catch(() => undefined);
+      if (rec.chain.length > 0) await mkdir(work).catch(() => undefined);
+      throw err;
+    }
+    await removed;
   }
 
   async merge(name: string, parents: string[], opts: SnapshotOptions = {}): Promise<void> {
@@ -118,7 +142,7 @@ export class OverlaySnapshotter implements Snapshotter, LayerDiffer, LayerChaine
     Promise<Mount[]> {
     const rec = await this.#create(key, kind, parent, opts);
     try {
-      return this.#mountsOf(rec);
+      return this.#recordMounts(rec);
     } catch (err) {
       // Unmountable (too many layers): leave nothing behind.
       await this.#records.remove(key);
@@ -132,27 +156,37 @@ export class OverlaySnapshotter implements Snapshotter, LayerDiffer, LayerChaine
     const chain = this.#records.parentChain(parent);
     return this.#records.create({ name: key, kind, parent: parent || undefined, chain, labels: { ...opts.labels } },
       async (dir) => {
-        await mkdir(join(dir, "fs"));
-        if (kind === "active" && chain.length > 0) await mkdir(join(dir, "work"));
+        // Independent directories: create them together.
+        await Promise.all([mkdir(join(dir, "fs")), kind === "active" && chain.length > 0 ? mkdir(join(dir, "work")) : undefined]);
       });
   }
 
-  #mountsOf(rec: SnapshotRecord): Mount[] {
-    const own = this.#fs(rec.id);
-    const rw = rec.kind === "active";
-    if (rec.chain.length === 0) return [{ type: "bind", source: own, options: ["rbind", rw ? "rw" : "ro"] }];
-    const lowers = [...rec.chain].reverse().map((id) => this.#fs(id));
+  #recordMounts(rec: SnapshotRecord): Mount[] {
+    if (rec.kind === "active") return this.#chainMounts(rec.chain, rec.name, undefined, this.#records.dirOf(rec.id));
+    return this.#chainMounts(rec.chain, rec.name, rec.chain.length === 0 ? this.#fs(rec.id) : undefined);
+  }
+
+  /**
+   * Mounts of `chain` (bottom → top): writable with the upper and work dirs of `active` (a snapshot
+   * directory), read-only otherwise; an empty chain binds `emptyDir` (read-only) or active's own layer.
+   */
+  #chainMounts(chain: readonly string[], name: string, emptyDir: string | undefined, active?: string): Mount[] {
+    const rw = active !== undefined;
+    if (chain.length === 0) {
+      return [{ type: "bind", source: active !== undefined ? join(active, "fs") : emptyDir ?? join(this.#root, "empty"), options: ["rbind", rw ? "rw" : "ro"] }];
+    }
+    const lowers = [...chain].reverse().map((id) => this.#fs(id));
     // Overlay needs two lower dirs without an upper; the empty bottom layer also keeps whiteouts of a lone
     // layer (a diff) hidden, which a plain read-only bind mount would show as 0/0 devices.
     if (!rw && lowers.length === 1) lowers.push(join(this.#root, "empty"));
     const lowerdir = `lowerdir=${lowers.join(":")}`;
     if (lowerdir.length > MAX_OPTIONS_BYTES) {
       throw new GantryError("ResourceExhausted",
-        `Cannot mount snapshot "${rec.name}": its ${lowers.length} layers exceed the kernel's mount option size.`,
+        `Cannot mount snapshot "${name}": its ${lowers.length} layers exceed the kernel's mount option size.`,
         { hint: "Use a shorter snapshotter root directory or fewer layers." });
     }
-    const options = rw
-      ? [lowerdir, `upperdir=${own}`, `workdir=${join(this.#records.dirOf(rec.id), "work")}`]
+    const options = active !== undefined
+      ? [lowerdir, `upperdir=${join(active, "fs")}`, `workdir=${join(active, "work")}`]
       : [lowerdir, "ro"];
     return [{ type: "overlay", source: "overlay", options: [...options, ...this.#extraOptions] }];
   }
