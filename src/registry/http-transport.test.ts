@@ -53,10 +53,10 @@ after(async () => {
 });
 
 /** A transport with its own connection pool, so tests do not share sockets. */
-function transport(maxRedirects?: number): HttpTransport {
+function transport(maxRedirects?: number, stallTimeoutMs?: number): HttpTransport {
   const agent = new Agent({ keepAlive: true });
   agents.push(agent);
-  return nodeHttpTransport({ httpAgent: agent, maxRedirects });
+  return nodeHttpTransport({ httpAgent: agent, maxRedirects, stallTimeoutMs });
 }
 
 test("status, case-insensitive headers and the body; HEAD has no body", async () => {
@@ -194,6 +194,19 @@ test("a pooled connection closed by the server is retried once on a fresh one; a
 
   const { origin: resetting } = await serve((req) => req.socket.destroy());
   await assert.rejects(transport()(`${resetting}/x`, {}), (err: unknown) => (err as { code?: string }).code === "ECONNRESET");
+});
+
+test("a server that stops answering, before the headers or mid-body, fails with ETIMEDOUT", async () => {
+  const { origin } = await serve((req, res) => {
+    if (req.url === "/silent") return; // never answers
+    res.writeHead(200, { "Content-Length": "10" });
+    res.write("12345"); // and never the rest
+  });
+  const send = transport(undefined, 150);
+  await assert.rejects(send(`${origin}/silent`, {}), (err: unknown) => (err as { code?: string }).code === "ETIMEDOUT");
+  const res = await send(`${origin}/half`, {});
+  assert.equal(res.status, 200);
+  await assert.rejects(res.text(), (err: unknown) => (err as { code?: string }).code === "ETIMEDOUT");
 });
 
 test("StreamResponse reads JSON and bytes", async () => {

@@ -58,6 +58,11 @@ export type HttpTransport = (url: string, req: HttpRequest) => Promise<HttpRespo
 export interface NodeHttpTransportOptions {
   /** Redirects followed before giving up; default 10. */
   maxRedirects?: number;
+  /**
+   * A request whose connection stays silent this long (waiting for the answer, or between body chunks)
+   * fails with ETIMEDOUT, which the client retries; default 300 s, fetch's header and body timeouts.
+   */
+  stallTimeoutMs?: number;
   /** Default: keep-alive agents shared by every transport of the process. */
   httpAgent?: HttpAgent;
   httpsAgent?: HttpsAgent;
@@ -76,7 +81,8 @@ export function nodeHttpTransport(opts: NodeHttpTransportOptions = {}): HttpTran
   };
   const agents = { http: opts.httpAgent ?? sharedAgents.http, https: opts.httpsAgent ?? sharedAgents.https };
   const limit = opts.maxRedirects ?? 10;
-  return (url, req) => follow(new URL(url), req, agents, limit);
+  const stallMs = opts.stallTimeoutMs ?? 300_000;
+  return (url, req) => follow(new URL(url), req, { ...agents, stallMs }, limit);
 }
 
 interface Hop {
@@ -86,7 +92,7 @@ interface Hop {
   body?: () => HttpBody;
 }
 
-type Agents = { http: HttpAgent; https: HttpsAgent };
+type Agents = { http: HttpAgent; https: HttpsAgent; stallMs: number };
 
 async function follow(url: URL, req: HttpRequest, agents: Agents, limit: number): Promise<HttpResponse> {
   let hop: Hop = { url, method: (req.method ?? "GET").toUpperCase(), headers: { ...req.headers }, body: req.body };
@@ -131,6 +137,11 @@ function exchange(hop: Hop, agents: Agents, signal: AbortSignal | undefined, ret
       method: hop.method, headers: hop.headers, agent: https ? agents.https : agents.http,
     });
     let res: IncomingMessage | undefined;
+    req.setTimeout(agents.stallMs, () => {
+      const err = transportError("ETIMEDOUT", `${hop.url.host} sent nothing for ${Math.round(agents.stallMs / 1000)} s`);
+      res?.destroy(err); // a body being read fails with this, not with a bare "aborted"
+      req.destroy(err);
+    });
     const onAbort = (): void => {
       const err = canceledError(signal as AbortSignal);
       res?.destroy(err);
