@@ -122,8 +122,10 @@ test("with source maps enabled the bundle loads through require, uncached", () =
 
 /** Runs a child that loads `file` with writeOnExit and calls one of its functions after the load. */
 function runWriter(file: string, cacheFile: string): { status: number | null; stderr: string } {
-  const script = join(dir, `writer-${Math.random().toString(36).slice(2)}.mts`);
-  writeFileSync(script, `import { loadCommonJs } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, "code-cache.ts")).href)};
+  // Under tsx this test runs from src/ (.ts), in CI from dist/ (.js): the child imports the same flavour.
+  const ts = import.meta.url.endsWith(".ts");
+  const script = join(dir, `writer-${Math.random().toString(36).slice(2)}.${ts ? "mts" : "mjs"}`);
+  writeFileSync(script, `import { loadCommonJs } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, ts ? "code-cache.ts" : "code-cache.js")).href)};
 process.setSourceMapsEnabled(false);
 const r = loadCommonJs(${JSON.stringify(file)}, { cacheFile: ${JSON.stringify(cacheFile)}, writeOnExit: true });
 process.stdout.write(r.cache + " " + r.exports.calls());
