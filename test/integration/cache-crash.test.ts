@@ -2,13 +2,12 @@
 // that the next build uses without error and without serving a half-written result.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requires } from "./helpers/requires.js";
-import { CLI, runGantry } from "./helpers/gantry-cli.js";
+import { runGantry, runGantryAndKill } from "./helpers/gantry-cli.js";
 import { readTar } from "./helpers/read-tar.js";
 import { buildDockerfile } from "./helpers/dockerfile-build.js";
 
@@ -17,18 +16,6 @@ const ITERATIONS = Number(process.env.GANTRY_CRASH_ITERATIONS ?? 15);
 
 function md5(b: Buffer | undefined): string {
   return createHash("md5").update(b ?? Buffer.alloc(0)).digest("hex");
-}
-
-/** Starts a build and SIGKILLs it after `ms`; resolves when it is gone. */
-function buildAndKill(args: string[], ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
-    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-    child.on("close", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 test("kill -9 at random points of builds leaves a root the next build uses correctly", async (t) => {
@@ -52,7 +39,7 @@ test("kill -9 at random points of builds leaves a root the next build uses corre
   for (let i = 0; i < ITERATIONS; i++) {
     // Mostly during the build (engine start ~0.3 s, steps ~0.5-2 s), sometimes right at the start or end.
     const ms = 50 + Math.floor(Math.random() * 2500);
-    await buildAndKill(args(i % 4, join(dir, "killed.tar")), ms);
+    await runGantryAndKill(args(i % 4, join(dir, "killed.tar")), ms);
     if (i % 5 === 4) await writeFile(join(ctx, "data", "f0"), `changed ${i}\n`);
   }
   for (let n = 0; n < 4; n++) {
@@ -64,6 +51,8 @@ test("kill -9 at random points of builds leaves a root the next build uses corre
     assert.equal(tar.get("nums")?.content?.toString().split("\n").length, 200001);
     assert.equal(md5(tar.get("r")?.content), tar.get("r.md5")?.content?.toString().trim(), `build ${n}: /r is whole`);
     assert.equal(tar.get("data/f1")?.content?.toString(), "file 1\n".repeat(50));
+    // f0 was edited between kills: a copy synced before a kill must never be served as the current one.
+    assert.equal(tar.get("data/f0")?.content?.toString(), await readFile(join(ctx, "data", "f0"), "utf8"), `build ${n}: /data/f0 is current`);
   }
   const du = await runGantry(["--root", root, "du"]);
   assert.equal(du.code, 0, du.stderr);

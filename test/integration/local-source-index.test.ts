@@ -3,12 +3,11 @@
 // current files; every index on disk must belong to the snapshot it sits in.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requires } from "./helpers/requires.js";
-import { CLI } from "./helpers/gantry-cli.js";
+import { runGantryAndKill } from "./helpers/gantry-cli.js";
 import { readTar } from "./helpers/read-tar.js";
 import { buildDockerfile, steps } from "./helpers/dockerfile-build.js";
 
@@ -41,17 +40,6 @@ async function buildAndCheck(root: string, ctx: string, out: string, label: stri
   assert.equal(tar.get("data/sub/lnk")?.linkname, await readFile(join(ctx, "target"), "utf8"), `${label}: the symlink is current`);
   assert.equal([...tar.keys()].filter((k) => k.startsWith("data/")).length, files.length + 2, `${label}: nothing stale or missing`);
   return steps(b);
-}
-
-function buildAndKill(args: string[], ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
-    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
-    child.on("close", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 async function retarget(ctx: string, target: string): Promise<void> {
@@ -92,7 +80,7 @@ test("a local source's index: one-file changes, two-layer heads and kills never 
     "--progress", "plain", "--output", `type=tar,dest=${join(dir, "killed.tar")}`];
   for (let i = 0; i < 8; i++) {
     await writeFile(join(ctx, "data", `f${(i * 7) % FILES}`), `round ${i}\n`.repeat(i + 1));
-    await buildAndKill(args, 100 + Math.floor(Math.random() * 1200));
+    await runGantryAndKill(args, 100 + Math.floor(Math.random() * 1200));
     await buildAndCheck(root, ctx, out, `after kill ${i}`);
   }
   const last = await indexes(root);

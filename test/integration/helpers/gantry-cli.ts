@@ -34,3 +34,15 @@ export function runGantry(args: string[], opts: { stdin?: Uint8Array; env?: Reco
     child.stdin.end(opts.stdin ?? Buffer.alloc(0));
   });
 }
+
+/** Starts the CLI with `args` and SIGKILLs it after `ms` (a crash at that point); resolves when it is gone. */
+export function runGantryAndKill(args: string[], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: "ignore" });
+    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
