@@ -17,7 +17,7 @@ export interface LocalSyncOptions {
   /**
    * What `dest` holds before the sync, from the index the sync that made it returned: compared with instead
    * of `dest` (or `previous`). The caller must only pass an index that describes exactly that content.
-   * Sessions that do not sync in-process ignore it.
+   * Both the in-process sync and the gRPC session (DiffCopy receive) use it.
    */
   previousIndex?: LocalTreeIndex;
   signal?: AbortSignal;
@@ -27,7 +27,7 @@ export interface LocalSyncStats {
   /** Regular files whose content was copied (unchanged ones kept in place are not counted). */
   files: number;
   bytes: number;
-  /** What `dest` holds after the sync, when the session knows it (in-process syncs): the next `previousIndex`. */
+  /** What `dest` holds after the sync, when the session knows it: the next `previousIndex`. */
   index?: LocalTreeIndex;
 }
 

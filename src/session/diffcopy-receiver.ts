@@ -14,6 +14,7 @@ import { isDirGoMode, isRegularGoMode } from "./fsutil-stat.js";
 import type { PacketConn } from "./packet-conn.js";
 import { DiffCopyWriter, type WriterOptions } from "./diffcopy-writer.js";
 import { SLICE_MS } from "./diffcopy-sender.js";
+import type { LocalTreeIndex } from "./local-tree-index.js";
 
 export interface ReceiveOptions extends WriterOptions {
   signal?: AbortSignal;
@@ -25,10 +26,13 @@ export interface ReceiveStats {
   /** Files whose content was transferred, and their bytes. */
   files: number;
   bytes: number;
+  /** What dest holds afterwards (see diffcopy-index.ts): the next `previousIndex`. Absent when merging. */
+  index?: LocalTreeIndex;
 }
 
 /**
- * Makes `dest` (created if missing) match the sender's tree. Resolves after FIN/FIN and `conn.close()`.
+ * Makes `dest` (created if missing) match the sender's tree; with `opts.previousIndex` dest is not read to
+ * compare, only written where the listing differs from the index. Resolves after FIN/FIN and `conn.close()`.
  * Throws on a sender ERR, an invalid listing, a broken stream or abort; local failures are sent as ERR.
  */
 export async function receiveDiffCopy(conn: PacketConn, dest: string, opts: ReceiveOptions = {}): Promise<ReceiveStats> {
@@ -83,7 +87,10 @@ class Receiver {
           }
         }
       }
-      if (acked) return { entries: this.#nextId, files: this.#writer.files, bytes: this.#writer.bytes };
+      if (acked) {
+        const index = this.#writer.index();
+        return { entries: this.#nextId, files: this.#writer.files, bytes: this.#writer.bytes, ...(index ? { index } : {}) };
+      }
     } finally {
       this.#writer.abort();
     }

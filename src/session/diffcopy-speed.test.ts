@@ -3,7 +3,7 @@
 // and finish quickly. Packet-at-a-time flushing made this seconds per thousand files.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClientSession } from "./client-session.js";
@@ -52,7 +52,9 @@ test(`a no-change sync of ${FILES} files over a session is batched and fast; one
 
     const before = link.toDaemon.chunks;
     t0 = performance.now();
-    const again = await session.syncLocal("context", dest, {});
+    // As source-local.ts does: the index the last sync returned describes dest, so dest is not read.
+    assert.ok(cold.index, "the gRPC session returns the index of what it left");
+    const again = await session.syncLocal("context", dest, { previousIndex: cold.index });
     const warmMs = performance.now() - t0;
     const chunks = link.toDaemon.chunks - before;
     assert.equal(again.files, 0, "nothing changed, nothing is transferred");
@@ -63,8 +65,13 @@ test(`a no-change sync of ${FILES} files over a session is batched and fast; one
     assert.ok(warmMs < 3000, `the no-change sync took ${warmMs.toFixed(0)} ms`);
 
     writeFileSync(join(src, "d7/f33"), "changed\n");
-    const one = await session.syncLocal("context", dest, {});
-    assert.deepEqual(one, { files: 1, bytes: "changed\n".length });
+    assert.ok(again.index);
+    const one = await session.syncLocal("context", dest, { previousIndex: again.index });
+    assert.deepEqual({ files: one.files, bytes: one.bytes }, { files: 1, bytes: "changed\n".length });
+    assert.equal(readFileSync(join(dest, "d7/f33"), "utf8"), "changed\n");
+    // Without an index the receiver compares with dest itself and finds the same.
+    const plain = await session.syncLocal("context", dest, {});
+    assert.deepEqual({ files: plain.files, bytes: plain.bytes }, { files: 0, bytes: 0 });
   } finally {
     client.close();
     session.close();

@@ -12,12 +12,19 @@ import { open as openCb, closeSync, fchmodSync, fchownSync, futimesSync, lchownS
 import { join } from "node:path";
 import type { Stat } from "../gen/fsutil/types/stat_pb.js";
 import { chmodBitsFromGo, isDirGoMode, isRegularGoMode, isSymlinkGoMode } from "./fsutil-stat.js";
+import { describeListed, ListedIndexBuilder, type ListedOwner } from "./diffcopy-index.js";
+import type { LocalTreeIndex } from "./local-tree-index.js";
 
 export interface WriterOptions {
   /** Keep entries that are not in the listing. */
   merge?: boolean;
   /** Give every entry this owner instead of the listing's. */
   owner?: { uid: number; gid: number };
+  /**
+   * What `dest` holds before the transfer, from the index an earlier receive returned: compared with instead
+   * of lstat-ing dest. The caller must only pass an index that describes exactly dest's content.
+   */
+  previousIndex?: LocalTreeIndex;
 }
 
 /**
@@ -28,8 +35,10 @@ const MTIME_SLACK_NS = 2500;
 
 interface ListedDir {
   stat: Stat;
-  /** What was there before this transfer (undefined: this transfer made it). */
-  have?: Stats;
+  /** Whether it was there before this transfer (false: this transfer made it). */
+  existed: boolean;
+  /** Whether its metadata was already as listed (decided from the index or from its Stats). */
+  same: boolean;
 }
 
 interface OpenFile {
@@ -59,19 +68,38 @@ export class DiffCopyWriter {
   /** Requested files not yet being created, in request order (the order their data comes in). */
   readonly #waiting: OpenFile[] = [];
   #creating = 0;
+  /** What dest held before (index mode), or undefined: dest itself is looked at. */
+  readonly #prior?: LocalTreeIndex;
+  /** The index of what this transfer leaves; undefined when merging (dest then holds more than the listing). */
+  readonly #next?: ListedIndexBuilder;
   files = 0;
   bytes = 0;
 
   constructor(dest: string, opts: WriterOptions) {
     this.#dest = dest;
     this.#opts = opts;
+    if (!opts.merge) {
+      this.#prior = opts.previousIndex;
+      this.#next = new ListedIndexBuilder();
+    }
+  }
+
+  /** The index of what dest holds after `finish()`, when known (not when merging). */
+  index(): LocalTreeIndex | undefined {
+    return this.#next?.build();
   }
 
   /** Applies one entry; returns true when its content must be requested. */
   entry(stat: Stat): boolean {
+    const creatable = isDirGoMode(stat.mode) || isSymlinkGoMode(stat.mode) || isRegularGoMode(stat.mode);
+    // Fifos and devices cannot be made from Node: left out, and whatever dest has there is pruned.
+    if (!creatable) return false;
     this.#listed.add(stat.path);
     const abs = join(this.#dest, stat.path);
     const parent = parentOf(stat.path);
+    const desc = describeListed(stat, this.#owner(stat));
+    this.#next?.add(parent, stat.path.slice(parent === "" ? 0 : parent.length + 1), desc, stat.path);
+    if (this.#prior) return this.#indexedEntry(stat, abs, parent, desc);
     let have = this.#made.has(parent) ? undefined : lstatSync(abs, { throwIfNoEntry: false });
     if (have && (isDirGoMode(stat.mode) ? !have.isDirectory() : have.isDirectory())) {
       this.#remove(abs, parent);
@@ -83,14 +111,13 @@ export class DiffCopyWriter {
         this.#made.add(stat.path);
         this.#touched.add(parent);
       }
-      this.#dirs.push({ stat, have });
+      this.#dirs.push({ stat, existed: have !== undefined, same: have !== undefined && this.#sameMeta(have, stat) });
       return false;
     }
     if (isSymlinkGoMode(stat.mode)) {
       this.#symlink(abs, parent, stat, have);
       return false;
     }
-    if (!isRegularGoMode(stat.mode)) return false; // fifos and devices cannot be made from Node; left out
     if (stat.linkname !== "") {
       this.#hardlinks.push(stat);
       return false;
@@ -99,6 +126,45 @@ export class DiffCopyWriter {
     if (have) this.#remove(abs, parent);
     this.#touched.add(parent);
     return true;
+  }
+
+  /** `entry` when an index tells what dest holds: equal descriptions mean equal entries; dest is not read. */
+  #indexedEntry(stat: Stat, abs: string, parent: string, desc: string): boolean {
+    const name = stat.path.slice(parent === "" ? 0 : parent.length + 1);
+    let have = this.#made.has(parent) ? undefined : this.#prior?.dir(parent)?.get(name);
+    const isDir = isDirGoMode(stat.mode);
+    if (have !== undefined && have.startsWith("d") !== isDir) {
+      this.#remove(abs, parent);
+      have = undefined;
+    }
+    if (isDir) {
+      if (have === undefined) {
+        mkdirSync(abs, { mode: 0o700 });
+        this.#made.add(stat.path);
+        this.#touched.add(parent);
+      }
+      this.#dirs.push({ stat, existed: have !== undefined, same: have === desc });
+      return false;
+    }
+    if (stat.linkname !== "" && !isSymlinkGoMode(stat.mode)) {
+      this.#hardlinks.push(stat);
+      return false;
+    }
+    if (have === desc) return false;
+    if (have !== undefined) this.#remove(abs, parent);
+    if (isSymlinkGoMode(stat.mode)) {
+      this.#symlink(abs, parent, stat, undefined);
+      return false;
+    }
+    this.#touched.add(parent);
+    return true;
+  }
+
+  /** The owner entries get, for their descriptions; undefined when this process cannot set owners. */
+  #owner(stat: Stat): ListedOwner {
+    if (!this.#asRoot) return undefined;
+    const { uid, gid } = this.#opts.owner ?? stat;
+    return { uid, gid };
   }
 
   /** Starts receiving a requested file's content (its file may be created ahead of the data). */
@@ -142,8 +208,8 @@ export class DiffCopyWriter {
     if (!this.#opts.merge) this.#prune();
     for (const st of this.#hardlinks) this.#hardlink(st);
     for (let i = this.#dirs.length - 1; i >= 0; i--) {
-      const { stat, have } = this.#dirs[i];
-      if (have && !this.#touched.has(stat.path) && this.#sameMeta(have, stat)) continue;
+      const { stat, existed, same } = this.#dirs[i];
+      if (existed && same && !this.#touched.has(stat.path)) continue;
       const abs = join(this.#dest, stat.path);
       if (this.#asRoot) {
         const { uid, gid } = this.#opts.owner ?? stat;
@@ -230,9 +296,10 @@ export class DiffCopyWriter {
 
   /** Deletes what the listing does not have, looking only in directories that existed before. */
   #prune(): void {
-    const existing = ["", ...this.#dirs.filter((d) => d.have).map((d) => d.stat.path)];
+    const existing = ["", ...this.#dirs.filter((d) => d.existed).map((d) => d.stat.path)];
     for (const dir of existing) {
-      for (const name of readdirSync(join(this.#dest, dir))) {
+      const names = this.#prior ? this.#prior.dir(dir)?.keys() ?? [] : readdirSync(join(this.#dest, dir));
+      for (const name of names) {
         const rel = dir ? `${dir}/${name}` : name;
         if (!this.#listed.has(rel)) this.#remove(join(this.#dest, rel), dir);
       }

@@ -7,12 +7,13 @@ import { sendDiffCopy } from "./diffcopy-sender.js";
 import { receiveDiffCopy, type ReceiveStats } from "./diffcopy-receiver.js";
 import type { WalkOptions } from "./diffcopy-walk.js";
 import { createPacketConnPair } from "./testing/memory-pipe.js";
+import { parseLocalTreeIndex, serializeLocalTreeIndex, type LocalTreeIndex } from "./local-tree-index.js";
 
 const isRoot = process.getuid?.() === 0;
 
-async function sync(src: string, dest: string, opts: WalkOptions = {}): Promise<ReceiveStats> {
+async function sync(src: string, dest: string, opts: WalkOptions = {}, previousIndex?: LocalTreeIndex): Promise<ReceiveStats> {
   const [a, b] = createPacketConnPair();
-  const [, received] = await Promise.all([sendDiffCopy(a, src, opts), receiveDiffCopy(b, dest)]);
+  const [, received] = await Promise.all([sendDiffCopy(a, src, opts), receiveDiffCopy(b, dest, { previousIndex })]);
   return received;
 }
 
@@ -153,6 +154,110 @@ test("a missing source fails both ends with the sender's reason", async () => {
     assert.equal(received.status, "rejected");
     assert.match(String((received as PromiseRejectedResult).reason), /sender aborted.*ENOENT/);
   } finally {
+    await rm(dest, { recursive: true, force: true });
+  }
+});
+
+/** Every entry's ctime: any write, chmod, chown, utimes or link change moves it. */
+async function ctimes(root: string): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>([["", (await lstat(root, { bigint: true })).ctimeNs]]);
+  for (const p of (await snapshot(root)).keys()) out.set(p, (await lstat(join(root, p), { bigint: true })).ctimeNs);
+  return out;
+}
+
+/** Checks that `index` lists exactly what is under `root`, each entry with its type, mode, size, time and owner. */
+async function assertIndexMatchesDisk(index: LocalTreeIndex, root: string): Promise<void> {
+  const disk = await snapshot(root);
+  const listed = new Map<string, string>();
+  for (const [dir, listing] of index.dirs()) for (const [name, desc] of listing) listed.set(dir ? `${dir}/${name}` : name, desc);
+  assert.deepEqual([...listed.keys()].sort(), [...disk.keys()].sort());
+  for (const [p, desc] of listed) {
+    const d = disk.get(p)!;
+    const m = /^([fhdl])([0-7]*):(?:([0-9]+):)?([0-9]+)n(?::([0-9]+):([0-9]+))?/.exec(desc);
+    assert.ok(m, `description of ${p}: ${desc}`);
+    const type = { f: "file", h: "file", d: "dir", l: "symlink" }[m[1]];
+    assert.equal(d.type, type, p);
+    if (type !== "symlink") assert.equal(d.mode.toString(8), m[2], `mode of ${p}`);
+    if (m[1] === "f") assert.equal(String(d.size), m[3], `size of ${p}`);
+    const dt = d.mtime - BigInt(m[4]);
+    assert.ok(dt < 2500n && dt > -2500n, `mtime of ${p}: ${d.mtime} vs ${m[4]}`);
+    if (isRoot) assert.deepEqual([String(d.uid), String(d.gid)], [m[5], m[6]], `owner of ${p}`);
+    if (type === "symlink") assert.ok(desc.endsWith(`:${d.link}`), `target of ${p}`);
+  }
+}
+
+test("the receiver returns an index of what it left, which survives serialization", async () => {
+  const src = await makeTree();
+  const dest = await mkdtemp(join(tmpdir(), "gantry-diffcopy-dst-"));
+  try {
+    const first = await sync(src, dest, { exclude: ["*.log"] });
+    assert.ok(first.index);
+    await assertIndexMatchesDisk(first.index, dest);
+    const again = parseLocalTreeIndex(serializeLocalTreeIndex(first.index, "ref1"), "ref1");
+    assert.ok(again, "the index parses back");
+    assert.equal(again.size, first.index.size);
+    // An index from a sync that compared with dest (no index given) is the same.
+    const second = await sync(src, dest, { exclude: ["*.log"] });
+    assert.equal(second.files, 0);
+    assert.equal(serializeLocalTreeIndex(second.index!, "r"), serializeLocalTreeIndex(first.index, "r"));
+  } finally {
+    await rm(src, { recursive: true, force: true });
+    await rm(dest, { recursive: true, force: true });
+  }
+});
+
+test("a no-change sync through the index writes nothing and does not read dest", async () => {
+  const src = await makeTree();
+  const dest = await mkdtemp(join(tmpdir(), "gantry-diffcopy-dst-"));
+  try {
+    const first = await sync(src, dest);
+    const before = await ctimes(dest);
+    const second = await sync(src, dest, {}, first.index);
+    assert.deepEqual([second.files, second.bytes], [0, 0]);
+    assert.deepEqual(await ctimes(dest), before, "nothing in dest was written");
+    await assertIndexMatchesDisk(second.index!, dest);
+    // The index is trusted: a file removed from dest behind its back is not noticed, so dest was not looked at.
+    await rm(join(dest, "secret"));
+    const third = await sync(src, dest, {}, second.index);
+    assert.equal(third.files, 0);
+    assert.equal((await readdir(dest)).includes("secret"), false);
+  } finally {
+    await rm(src, { recursive: true, force: true });
+    await rm(dest, { recursive: true, force: true });
+  }
+});
+
+test("changes are found through the index: edits, deletions, type changes, modes and times", async () => {
+  const src = await makeTree();
+  const dest = await mkdtemp(join(tmpdir(), "gantry-diffcopy-dst-"));
+  try {
+    let index = (await sync(src, dest)).index;
+    await writeFile(join(src, "dir/sub/c.sh"), "#!/bin/sh\necho changed\n");
+    await rm(join(src, "build.log"));
+    await chmod(join(src, "secret"), 0o640);
+    await utimes(join(src, "dir/b.bin"), 1_500_000_000, 1_500_000_000);
+    await rm(join(src, "link-to-c"));
+    await symlink("a.txt", join(src, "link-to-c"));
+    const second = await sync(src, dest, {}, index);
+    // c.sh edited; b.bin's time and secret's mode differ, so both are sent again as fsutil would.
+    assert.equal(second.files, 3);
+    assertSameTree(await snapshot(src), await snapshot(dest));
+    await assertIndexMatchesDisk(second.index!, dest);
+    index = second.index;
+    await rm(join(src, "a.txt"));
+    await mkdir(join(src, "a.txt"));
+    await writeFile(join(src, "a.txt/inner"), "i");
+    await rm(join(src, "empty"), { recursive: true });
+    await writeFile(join(src, "empty"), "now a file");
+    await mkdir(join(src, "new/deeper"), { recursive: true });
+    await writeFile(join(src, "new/deeper/n"), "n");
+    const third = await sync(src, dest, {}, index);
+    // a.txt/inner, empty, new/deeper/n, and dir/hard-a: now the first name of a.txt's old inode, so sent whole.
+    assert.equal(third.files, 4);
+    assertSameTree(await snapshot(src), await snapshot(dest));
+    await assertIndexMatchesDisk(third.index!, dest);
+  } finally {
+    await rm(src, { recursive: true, force: true });
     await rm(dest, { recursive: true, force: true });
   }
 });

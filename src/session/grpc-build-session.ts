@@ -63,8 +63,8 @@ export class GrpcBuildSession implements BuildSession, SshForwarding {
     const call = this.#client.stream(DIFF_COPY, { metadata: md, signal: opts.signal });
     try {
       const conn = packetConnOver(call.responseBatches, (m) => call.send(m), () => call.closeSend());
-      const stats = await receiveDiffCopy(conn, dest, { signal: opts.signal });
-      return { files: stats.files, bytes: stats.bytes };
+      const stats = await receiveDiffCopy(conn, dest, { signal: opts.signal, previousIndex: opts.previousIndex });
+      return { files: stats.files, bytes: stats.bytes, ...(stats.index ? { index: stats.index } : {}) };
     } catch (err) {
       call.cancel();
       if (codeOf(err) === "NotFound") {
