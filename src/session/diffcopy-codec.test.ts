@@ -67,3 +67,23 @@ test("decoding skips unknown fields, merges repeated messages and refuses trunca
   assert.throws(() => decodePacket(bytes.subarray(0, bytes.length - 1)), /runs past the end/);
   assert.throws(() => decodePacket(Buffer.from([0x0b])), /wire type 3/);
 });
+
+test("listing packets (a Stat and nothing else) encode as the generated codec does, each in its own bytes", () => {
+  const stats = [
+    newStat({}),
+    newStat({ path: "a", mode: 0o100644, size: 12n, modTime: 1_700_000_000_123_456_789n }),
+    newStat({ path: "d/".repeat(70), mode: 0x800001ed }), // body over 127 bytes: a two-byte length
+    newStat({ path: "p".repeat(20_000), linkname: "é".repeat(300) }), // over the scratch buffer and 16 KiB
+    newStat({ path: "x", xattrs: { "user.a": Buffer.from("1"), "user.b": new Uint8Array(0) } }),
+  ];
+  const encoded: Array<[Uint8Array, Uint8Array]> = [];
+  for (const type of [PT.PACKET_STAT, PT.PACKET_REQ, PT.PACKET_DATA, 300 as PT]) {
+    for (const stat of stats) {
+      const p = newPacket(type, { stat });
+      const theirs = toBinary(PacketSchema, create(PacketSchema, { ...p, stat: create(StatSchema, stat) }));
+      encoded.push([encodePacket(p), theirs]);
+    }
+  }
+  // Compared after all were encoded: a later packet must not overwrite an earlier one's bytes.
+  for (const [ours, theirs] of encoded) assert.deepEqual(Buffer.from(ours), Buffer.from(theirs));
+});

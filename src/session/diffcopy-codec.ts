@@ -27,6 +27,7 @@ const EMPTY = new Uint8Array(0);
 
 /** The wire bytes of `p`. */
 export function encodePacket(p: Packet): Uint8Array {
+  if (p.stat && p.ID === 0 && p.data.length === 0) return encodeStatPacket(p.type, p.stat);
   const w = new Writer(64 + p.data.length + (p.stat ? statBound(p.stat) : 0));
   if (p.type !== 0) w.tag(1, 0).varint32(p.type);
   if (p.stat) {
@@ -38,9 +39,32 @@ export function encodePacket(p: Packet): Uint8Array {
   return w.finish();
 }
 
+/** Room left in front of a Stat body in the scratch writer for the packet's type and length prefix. */
+const STAT_HEAD = 16;
+/** Reused for every listing entry: the body is written once, then copied out behind its header. */
+const scratch = { w: undefined as Writer | undefined };
+
+/**
+ * The common listing packet (a type and a Stat, nothing else), encoded without a closure, a size estimate
+ * or a move of the body once its length is known: one exact-size output per packet.
+ */
+function encodeStatPacket(type: number, s: Stat): Uint8Array {
+  const w = (scratch.w ??= new Writer(4096));
+  w.seek(STAT_HEAD);
+  writeStat(w, s);
+  const end = w.position;
+  const n = end - STAT_HEAD;
+  const head = (type !== 0 ? 1 + varintSize(type >>> 0) : 0) + 1 + varintSize(n);
+  const start = STAT_HEAD - head;
+  w.seek(start);
+  if (type !== 0) w.tag(1, 0).varint32(type);
+  w.tag(2, 2).varint32(n);
+  return w.copyOut(start, end);
+}
+
 function statBound(s: Stat): number {
   let n = 80 + 3 * (s.path.length + s.linkname.length);
-  for (const [k, v] of Object.entries(s.xattrs)) n += 24 + 3 * k.length + v.length;
+  for (const k in s.xattrs) n += 24 + 3 * k.length + s.xattrs[k].length;
   return n;
 }
 
@@ -54,7 +78,8 @@ function writeStat(w: Writer, s: Stat): void {
   if (s.linkname !== "") w.tag(7, 2).string(s.linkname);
   if (s.devmajor !== 0n) w.tag(8, 0).int64(s.devmajor);
   if (s.devminor !== 0n) w.tag(9, 0).int64(s.devminor);
-  for (const [k, v] of Object.entries(s.xattrs)) {
+  for (const k in s.xattrs) {
+    const v = s.xattrs[k];
     w.tag(10, 2);
     w.sized(() => {
       w.tag(1, 2).string(k);
@@ -186,6 +211,23 @@ class Writer {
 
   finish(): Uint8Array {
     return this.#buf.subarray(0, this.#pos);
+  }
+
+  get position(): number {
+    return this.#pos;
+  }
+
+  /** Moves the write position (within what the buffer holds), to reuse it or fill in a reserved prefix. */
+  seek(pos: number): void {
+    this.#room(pos - this.#pos);
+    this.#pos = pos;
+  }
+
+  /** A fresh copy of bytes [start, end), for a caller that keeps it while this buffer is reused. */
+  copyOut(start: number, end: number): Uint8Array {
+    const out = Buffer.allocUnsafe(end - start);
+    this.#buf.copy(out, 0, start, end);
+    return out;
   }
 
   #room(n: number): void {

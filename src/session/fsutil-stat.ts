@@ -93,15 +93,15 @@ export function isSymlinkGoMode(goMode: number): boolean {
  */
 export function statFromFs(path: string, st: Stats | BigIntStats, linkname = ""): Stat {
   const mode = goModeFromPosix(Number(st.mode));
-  const isDir = (mode & GoMode.dir) !== 0;
-  const rdev = BigInt(st.rdev);
   const isDev = (mode & GoMode.device) !== 0;
+  // Only devices need rdev split up; the BigInt work is skipped for the files that make up a listing.
+  const rdev = isDev ? BigInt(st.rdev) : 0n;
   return newStat({
     path,
     mode: (mode & ~GoMode.socket) >>> 0,
     uid: Number(st.uid),
     gid: Number(st.gid),
-    size: isDir ? 0n : BigInt(st.size),
+    size: (mode & GoMode.dir) !== 0 ? 0n : BigInt(st.size),
     modTime: "mtimeNs" in st ? st.mtimeNs : BigInt(Math.round(st.mtimeMs * 1e6)),
     linkname,
     devmajor: isDev ? (rdev >> 8n) & 0xfffn : 0n,
