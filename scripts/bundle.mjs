@@ -11,12 +11,14 @@
 //                          starts it: src/oci/layer-tar-pool.ts finds it beside itself.
 // The caches are made here, not at run time (installs may be read-only, and two first runs would race):
 // the CLI's after a warm-up (two builds of a small Dockerfile into a temporary root, needing neither runc
-// nor a registry, so the functions a build runs are compiled into it), the daemon's from compiling only.
+// nor a registry, then one through a gantryd started for it, so the functions a build runs are compiled
+// into it), the daemon's from compiling only.
 // A cache is keyed by the bundle's hash and node's V8 version and holds the bundle's path (V8 keeps the
 // file name it was made with): any mismatch, e.g. a moved dist/, just loads uncached.
 // Everything is built into a fresh directory that then replaces dist/bin, so stale chunks never pile up.
 //   node scripts/bundle.mjs [--dist DIR] [--no-warm-up]   (default: dist)
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -134,12 +136,41 @@ async function warmUpCli(b) {
       const r = spawnSync(process.execPath, args, { env, encoding: "utf8", timeout: 120_000 });
       if (r.status !== 0) return warn(`the warm-up build failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     }
+    // A third run through a gantryd adds the remote path (gRPC client, session server); without it the
+    // cache still serves the embedded path, so a failure here only warns.
+    const remote = await warmUpRemote(tmp, args, env).catch((err) => err.message);
+    if (remote !== true) process.stderr.write(`bundle.mjs: the gantryd warm-up did not run (${remote}); the code cache covers embedded builds only.\n`);
     const data = cacheApi.readCodeCache(cacheApi.codeCacheFile(b.file, b.hash), b.file);
     if (data === undefined) return warn("the warm-up build wrote no code cache");
     if (cacheApi.compileCommonJs(b.file, data).cachedDataRejected) return warn("V8 rejected the warm-up's code cache");
     return true;
   } finally {
     await rm(tmp, { recursive: true, force: true }).catch((err) => process.stderr.write(`bundle.mjs: could not remove ${tmp}: ${err.message}\n`));
+  }
+}
+
+/**
+ * Starts the new gantryd on a socket in `tmp` (its own root; the build needs neither runc nor a registry) and
+ * runs the warm-up build through it once more. Returns true, or why not.
+ */
+async function warmUpRemote(tmp, args, env) {
+  const sock = join(tmp, "gantryd.sock");
+  const daemon = spawn(process.execPath, [join(out, "daemon/main.js"), "--root", join(tmp, "droot"), "--addr", `unix://${sock}`],
+    { env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  daemon.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise((r) => daemon.once("exit", r));
+  try {
+    for (let i = 0; i < 200 && !existsSync(sock) && daemon.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(sock)) return `gantryd did not start: ${stderr.trim().split("\n").slice(-2).join(" | ")}`;
+    const remoteArgs = [args[0], "--addr", `unix://${sock}`, ...args.slice(3)];
+    const r = spawnSync(process.execPath, remoteArgs, { env, encoding: "utf8", timeout: 120_000 });
+    return r.status === 0 || `the build failed (${r.error?.message ?? `exit ${r.status}`}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`;
+  } finally {
+    daemon.kill("SIGTERM");
+    const stuck = setTimeout(() => daemon.kill("SIGKILL"), 15_000);
+    await exited;
+    clearTimeout(stuck);
   }
 }
 

@@ -1,35 +1,26 @@
 // The client for gantryd (and buildkitd): Control over gRPC, with this process serving the session (local
-// dirs, secrets, export targets) inside the Control.Session stream.
-import { connect as netConnect } from "node:net";
+// dirs, secrets, export targets) inside the Control.Session stream. Every call, the session included, goes
+// over one HTTP/2 connection through Gantry's own small gRPC client (session/grpc-h2-client.ts), as
+// buildctl's calls share one grpc-go connection: a CLI run then pays for neither a second connection nor
+// the start-up of a generic RPC stack (Connect, and the fetch machinery its Headers pull in).
+import type { ClientHttp2Session } from "node:http2";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { createClient, type Client as RpcClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Control, type UsageRecord as PbUsage } from "../gen/moby/buildkit/v1/control_pb.js";
 import { DefinitionSchema } from "../gen/pb/ops_pb.js";
 import { ClientSession, newSessionId, type ClientSecret } from "../session/client-session.js";
 import type { ExportTarget } from "../session/client-file-send.js";
+import { GrpcH2Client } from "../session/grpc-h2-client.js";
+import { callServerStream, callUnary } from "../session/grpc-typed.js";
+import { GantryError, messageOf } from "../util/errors.js";
 import type { Client, ExportEntry, PruneOptions, SecretSource, SolveOptions, SolveResult, UsageRecord, WorkerInfo } from "./client.js";
-import { fromRpcError } from "./rpc-error.js";
-import { attachSession, openDaemonH2, parseDaemonAddress, tlsConnectOptions, type DaemonAddress, type TlsOptions } from "./session-attach.js";
+import { attachSession, openDaemonH2, parseDaemonAddress, type DaemonAddress, type TlsOptions } from "./session-attach.js";
 import { eventsOf } from "./status-events.js";
 
 export type { TlsOptions };
 
-const MAX_MESSAGE = 64 * 1024 * 1024;
 /** How long the status stream may go on after Solve failed (buildctl waits 3 s too). */
 const STATUS_GRACE_MS = 3000;
-
-function transportFor(addr: DaemonAddress, tls?: TlsOptions): ReturnType<typeof createGrpcTransport> {
-  const limits = { readMaxBytes: MAX_MESSAGE, writeMaxBytes: MAX_MESSAGE };
-  if (addr.kind === "unix") {
-    return createGrpcTransport({ baseUrl: "http://localhost", ...limits, nodeOptions: { createConnection: () => netConnect(addr.path) } });
-  }
-  return createGrpcTransport({
-    baseUrl: `${addr.secure ? "https" : "http"}://${addr.host}`, ...limits,
-    ...(addr.secure ? { nodeOptions: tlsConnectOptions(tls) } : {}),
-  });
-}
 
 function exportTargets(exports: readonly ExportEntry[]): { targets: ExportTarget[]; wire: ExportEntry[] } {
   const targets: ExportTarget[] = [];
@@ -57,27 +48,33 @@ function usageOf(r: PbUsage): UsageRecord {
 }
 
 export class GrpcClient implements Client {
-  readonly #rpc: RpcClient<typeof Control>;
+  readonly #addrText: string;
   readonly #addr: DaemonAddress;
   readonly #tls: TlsOptions | undefined;
+  /** The connection all calls share, opened on first use and again after it broke. */
+  #h2: ClientHttp2Session | undefined;
+  /** Why the current connection failed (refused, reset), to name it instead of the call it broke. */
+  #connError: Error | undefined;
 
   constructor(addr: string, tls?: TlsOptions) {
+    this.#addrText = addr;
     this.#addr = parseDaemonAddress(addr, tls);
     this.#tls = tls;
-    this.#rpc = createClient(Control, transportFor(this.#addr, tls));
   }
 
   async solve(o: SolveOptions): Promise<SolveResult> {
     const { targets, wire } = exportTargets(o.exports ?? []);
     const session = new ClientSession({ locals: o.locals, secrets: clientSecrets(o.secrets), exports: targets, ssh: o.ssh });
+    const h2 = this.#connection();
+    const rpc = new GrpcH2Client(h2);
     // The session and the status stream outlive a canceled Solve, as buildctl's do: the daemon's last
-    // updates (vertices marked canceled) arrive after Solve has returned.
+    // updates (vertices marked canceled) arrive after Solve has returned. All three calls start together.
     const stop = new AbortController();
-    const attached = this.#attach(session, stop.signal);
+    const attached = attachSession(h2, session, stop.signal);
     const ref = newSessionId();
-    const status = this.#follow(ref, o, stop.signal);
+    const status = this.#follow(rpc, ref, o, stop.signal);
     try {
-      const res = await this.#rpc.solve({
+      const res = await callUnary(rpc, Control.method.solve, {
         Ref: ref,
         Session: session.id,
         ...(o.definition ? { Definition: o.definition.length ? fromBinary(DefinitionSchema, o.definition) : create(DefinitionSchema) } : {}),
@@ -94,7 +91,7 @@ export class GrpcClient implements Client {
       await status;
       return { exporterResponse: { ...res.ExporterResponse } };
     } catch (err) {
-      throw fromRpcError(err);
+      throw this.#callError(err);
     } finally {
       session.close();
       const grace = setTimeout(() => stop.abort(), STATUS_GRACE_MS);
@@ -105,23 +102,11 @@ export class GrpcClient implements Client {
     }
   }
 
-  /**
-   * Runs the Control.Session call on a connection of its own, with Gantry's HTTP/2 client: its repeated
-   * method headers must reach the daemon as separate fields (see session-attach.ts).
-   */
-  async #attach(session: ClientSession, signal: AbortSignal): Promise<void> {
-    const h2 = openDaemonH2(this.#addr, this.#tls);
-    h2.on("error", () => undefined); // a refused connection fails Solve, which reports it
+  async #follow(rpc: GrpcH2Client, ref: string, o: SolveOptions, signal: AbortSignal): Promise<void> {
     try {
-      await attachSession(h2, session, signal);
-    } finally {
-      h2.close();
-    }
-  }
-
-  async #follow(ref: string, o: SolveOptions, signal: AbortSignal): Promise<void> {
-    try {
-      for await (const res of this.#rpc.status({ Ref: ref }, { signal })) for (const e of eventsOf(res)) o.onProgress?.(e);
+      for await (const res of callServerStream(rpc, Control.method.status, { Ref: ref }, { signal })) {
+        for (const e of eventsOf(res)) o.onProgress?.(e);
+      }
     } catch {
       // Progress is best effort: a broken status stream must not fail a build that succeeds.
     }
@@ -129,40 +114,69 @@ export class GrpcClient implements Client {
 
   async diskUsage(filters: string[] = []): Promise<UsageRecord[]> {
     try {
-      return (await this.#rpc.diskUsage({ filter: filters })).record.map(usageOf);
+      return (await callUnary(this.#rpc(), Control.method.diskUsage, { filter: filters })).record.map(usageOf);
     } catch (err) {
-      throw fromRpcError(err);
+      throw this.#callError(err);
     }
   }
 
   async prune(opts: PruneOptions, onRecord?: (r: UsageRecord) => void): Promise<void> {
     try {
-      for await (const r of this.#rpc.prune({
+      for await (const r of callServerStream(this.#rpc(), Control.method.prune, {
         filter: opts.filters ?? [], all: opts.all ?? false,
         keepDuration: BigInt(Math.round((opts.keepDuration ?? 0) * 1e6)), reservedSpace: BigInt(Math.round(opts.keepBytes ?? 0)),
       })) onRecord?.(usageOf(r));
     } catch (err) {
-      throw fromRpcError(err);
+      throw this.#callError(err);
     }
   }
 
   async listWorkers(): Promise<WorkerInfo[]> {
     try {
-      const res = await this.#rpc.listWorkers({});
+      const res = await callUnary(this.#rpc(), Control.method.listWorkers, {});
       return res.record.map((w) => ({ id: w.ID, labels: { ...w.Labels }, platforms: w.platforms.map((p) => [p.OS, p.Architecture, p.Variant].filter(Boolean).join("/")) }));
     } catch (err) {
-      throw fromRpcError(err);
+      throw this.#callError(err);
     }
   }
 
   async info(): Promise<{ version: string; revision: string; package: string }> {
     try {
-      const v = (await this.#rpc.info({})).buildkitVersion;
+      const v = (await callUnary(this.#rpc(), Control.method.info, {})).buildkitVersion;
       return { version: v?.version ?? "", revision: v?.revision ?? "", package: v?.package ?? "" };
     } catch (err) {
-      throw fromRpcError(err);
+      throw this.#callError(err);
     }
   }
 
-  async close(): Promise<void> {}
+  /** Closes the connection once its calls have ended; the process can then exit without waiting on it. */
+  async close(): Promise<void> {
+    const h2 = this.#h2;
+    this.#h2 = undefined;
+    if (!h2 || h2.destroyed) return;
+    await new Promise<void>((resolve) => h2.close(resolve));
+  }
+
+  #rpc(): GrpcH2Client {
+    return new GrpcH2Client(this.#connection());
+  }
+
+  #connection(): ClientHttp2Session {
+    if (this.#h2 && !this.#h2.closed && !this.#h2.destroyed) return this.#h2;
+    const h2 = openDaemonH2(this.#addr, this.#tls);
+    this.#connError = undefined;
+    // A refused or broken connection fails the calls on it; the error is kept to name the cause.
+    h2.on("error", (err: Error) => {
+      if (this.#h2 === h2) this.#connError = err;
+    });
+    this.#h2 = h2;
+    return h2;
+  }
+
+  /** A failed call's error; when the connection itself failed, says the daemon could not be reached. */
+  #callError(err: unknown): unknown {
+    const conn = this.#connError;
+    if (conn === undefined || (err instanceof GantryError && err.code !== "Unavailable")) return err;
+    return new GantryError("Unavailable", `Cannot reach the daemon at ${this.#addrText}: ${messageOf(conn)}.`, { cause: err });
+  }
 }

@@ -27,11 +27,13 @@ export interface SessionExports {
 }
 
 export async function prepareSessionExports(entries: readonly ExportEntry[], scratchRoot: string, session: GrpcBuildSession): Promise<SessionExports> {
-  const work = await mkdtemp(join(scratchRoot, "export-"));
+  const toClient = (e: ExportEntry): boolean =>
+    e.type === "local" || ((e.type === "tar" || e.type === "oci" || e.type === "docker") && e.attrs.tar !== "false");
+  // Scratch space only for exports that travel to the client; an image export needs none.
+  const work = entries.some(toClient) ? await mkdtemp(join(scratchRoot, "export-")) : undefined;
   const pending: Pending[] = [];
   const out = entries.map((e, index): ExportEntry => {
-    const toClient = e.type === "local" || ((e.type === "tar" || e.type === "oci" || e.type === "docker") && e.attrs.tar !== "false");
-    if (!toClient) return e;
+    if (work === undefined || !toClient(e)) return e;
     const path = join(work, `${index}-${e.type}${e.type === "local" ? "" : ".tar"}`);
     pending.push({ index, kind: e.type === "local" ? "dir" : "file", path });
     return { type: e.type, attrs: { ...e.attrs, dest: path } };
@@ -44,6 +46,8 @@ export async function prepareSessionExports(entries: readonly ExportEntry[], scr
         else await pipeline(createReadStream(p.path), session.fileSend({}, { exporterId: p.index, signal }), { signal });
       }
     },
-    cleanup: () => rm(work, { recursive: true, force: true }),
+    cleanup: async () => {
+      if (work !== undefined) await rm(work, { recursive: true, force: true });
+    },
   };
 }

@@ -11,6 +11,8 @@ interface BuildFeed {
 
 const WAIT_FOR_BUILD_MS = 6000;
 const KEEP_AFTER_END_MS = 10_000;
+/** How long a subscriber gathers events into one batch while the build runs. */
+const BATCH_MS = 50;
 
 export class StatusHub {
   readonly #feeds = new Map<string, BuildFeed>();
@@ -66,10 +68,20 @@ export class StatusHub {
           continue;
         }
         if (ended || signal?.aborted) return;
-        // Batch what arrives within a short tick, as upstream sends updates every ~100 ms.
         await new Promise<void>((r) => (wake = r));
+        // Batch what arrives within a short tick, as upstream sends updates every ~100 ms. The end of the
+        // build (or an abort) cuts the tick short: clients wait for this stream to end before they return.
+        if (!ended && !signal?.aborted) {
+          await new Promise<void>((r) => {
+            const timer = setTimeout(r, BATCH_MS);
+            wake = () => {
+              if (!ended && !signal?.aborted) return;
+              clearTimeout(timer);
+              r();
+            };
+          });
+        }
         wake = undefined;
-        await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
       feed.listeners.delete(listener);

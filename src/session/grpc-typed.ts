@@ -1,6 +1,6 @@
 // Typed wrappers over the byte-level gRPC client and server: encode and decode with the generated
 // schemas, and derive method paths from the generated service descriptors.
-import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescMethodServerStreaming, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { GrpcCallOptions, GrpcH2Client } from "./grpc-h2-client.js";
 import type { GrpcHandler, GrpcServerCall } from "./grpc-h2-server.js";
 import { GantryError } from "../util/errors.js";
@@ -15,6 +15,19 @@ export async function callUnary<I extends DescMessage, O extends DescMessage>(cl
   method: DescMethodUnary<I, O>, input: MessageInitShape<I>, opts?: GrpcCallOptions): Promise<MessageShape<O>> {
   const bytes = await client.unary(methodPath(method), toBinary(method.input, create(method.input, input)), opts);
   return fromBinary(method.output, bytes);
+}
+
+/** Calls a server-streaming method: one typed request, the typed responses as they arrive. */
+export async function* callServerStream<I extends DescMessage, O extends DescMessage>(client: GrpcH2Client,
+  method: DescMethodServerStreaming<I, O>, input: MessageInitShape<I>, opts?: GrpcCallOptions): AsyncGenerator<MessageShape<O>> {
+  const call = client.stream(methodPath(method), opts);
+  try {
+    await call.send(toBinary(method.input, create(method.input, input)));
+    call.closeSend();
+    for await (const msg of call.responses) yield fromBinary(method.output, msg);
+  } finally {
+    call.cancel();
+  }
 }
 
 /** A route serving a unary method: one request in, the implementation's answer out. */
