@@ -186,6 +186,9 @@ describe("runc executor", () => {
     // Each container waits for the other's mark in a shared directory: run one after the other, the first gives up.
     const meet = join(work, "rendezvous");
     await mkdir(meet, { recursive: true });
+    // Both containers share this test's root directory: a /rv stub made by one would be removed when it
+    // exits, and removing a mount point on the host detaches the other container's mount there.
+    await mkdir(join(rootfsDir, "rv"), { recursive: true });
     const mounts: ExecMount[] = [{ dest: "/rv", mounts: [{ type: "bind", source: meet, options: ["rbind"] }], readonly: false }];
     const [a, b] = await Promise.all([
       exec(["sh", "-c", rendezvous("/rv", "a", "b")], {}, mounts),
