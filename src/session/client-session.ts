@@ -124,7 +124,7 @@ function fileSyncHandler(locals: Record<string, string>): GrpcHandler {
     const dirName = metadataValues(call.metadata, "dir-name")[0] ?? "";
     const dir = Object.hasOwn(locals, dirName) ? locals[dirName] : undefined;
     if (dir === undefined) throw new GantryError("NotFound", `no access allowed to dir "${dirName}"`);
-    const conn = packetConnOver(call.requestBatches, (m) => call.send(m), () => undefined);
+    const conn = packetConnOver(call.requestBatches, (m) => call.send(m), () => undefined, (ms) => call.sendMany(ms));
     await sendDiffCopy(conn, dir, {
       include: metadataValues(call.metadata, "include-patterns"),
       exclude: metadataValues(call.metadata, "exclude-patterns"),

@@ -6,12 +6,12 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as yieldLoop } from "node:timers/promises";
-import { Packet_PacketType as PT } from "../gen/fsutil/types/wire_pb.js";
+import { Packet_PacketType as PT, type Packet } from "../gen/fsutil/types/wire_pb.js";
 import { newPacket } from "./diffcopy-codec.js";
 import { GantryError, canceledError, errnoOf, messageOf } from "../util/errors.js";
 import { openSendWalk, type WalkOptions } from "./diffcopy-walk.js";
 import { isRegularGoMode } from "./fsutil-stat.js";
-import type { PacketConn } from "./packet-conn.js";
+import { sendPackets, type PacketConn } from "./packet-conn.js";
 import { abortable } from "./abortable.js";
 
 /** Chunk size of DATA packets, as fsutil's copy buffer. */
@@ -105,30 +105,30 @@ class Sender {
   }
 
   /**
-   * Lists the tree in slices of about SLICE_MS: each slice's packets are handed to the connection without
-   * waiting on each (sends are ordered and only wait under backpressure), then awaited together, so the
-   * listing costs one turn per slice instead of several promise hops per entry.
+   * Lists the tree in slices of about SLICE_MS: each slice's packets go to the connection together (one
+   * transport write where it can batch) and the walk waits only for that, so the listing costs one turn
+   * and one write per slice instead of several promise hops per entry.
    */
   async #walk(): Promise<void> {
     const walk = await openSendWalk(this.#root, { ...this.#opts, signal: this.#stop.signal });
     let id = 0;
     for (let done = false; !done;) {
-      const sends: Array<Promise<void>> = [];
+      const packets: Packet[] = [];
       const start = performance.now();
       for (;;) {
         const stat = walk.next();
         if (stat === undefined) {
-          sends.push(this.#conn.send(newPacket(PT.PACKET_STAT)));
+          packets.push(newPacket(PT.PACKET_STAT));
           done = true;
           break;
         }
         if (isRegularGoMode(stat.mode)) this.#files.set(id, stat.path);
         id++;
-        sends.push(this.#conn.send(newPacket(PT.PACKET_STAT, { stat })));
+        packets.push(newPacket(PT.PACKET_STAT, { stat }));
         if ((id & 63) === 0 && performance.now() - start > SLICE_MS) break;
       }
       this.#stats.entries = id;
-      await Promise.all(sends);
+      await sendPackets(this.#conn, packets);
       if (!done) await yieldLoop();
     }
   }

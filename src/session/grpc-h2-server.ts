@@ -19,6 +19,8 @@ export interface GrpcServerCall {
   readonly requestBatches: AsyncIterable<Uint8Array[]>;
   /** Queues one response message; waits only while the stream is backed up (flow control, a slow peer). */
   send(message: Uint8Array): Promise<void>;
+  /** Several messages, in order, in one write. */
+  sendMany(messages: readonly Uint8Array[]): Promise<void>;
   /** Aborts when the caller cancels or the connection drops. */
   readonly signal: AbortSignal;
 }
@@ -59,6 +61,7 @@ async function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHead
       requests: decodeGrpcFrames(body),
       requestBatches: decodeGrpcFrameBatches(body),
       send: (message) => writer.send(message),
+      sendMany: (messages) => writer.sendMany(messages),
       signal: ac.signal,
     });
   } catch (err) {

@@ -11,16 +11,32 @@ export interface PacketConn {
    * once the packet is queued, waiting only while the transport is backed up.
    */
   send(packet: Packet): Promise<void>;
+  /**
+   * Optional: sends packets in order as one transport write (each still its own message), ordered with
+   * `send` calls around it. Waits like `send`; a failure rejects the whole batch. Callers fall back to
+   * `send` per packet when absent (see sendPackets).
+   */
+  sendMany?(packets: readonly Packet[]): Promise<void>;
   /** Ends this side's sending (half close). Idempotent. */
   close(): void;
 }
 
-/** A PacketConn over a message transport carrying encoded Packets (a gRPC stream's message batches). */
+/** Sends `packets` in order: in one write when `conn` can batch, else one `send` each, awaited together. */
+export function sendPackets(conn: PacketConn, packets: readonly Packet[]): Promise<void> {
+  if (conn.sendMany) return conn.sendMany(packets);
+  return Promise.all(packets.map((p) => conn.send(p))).then(() => undefined);
+}
+
+/**
+ * A PacketConn over a message transport carrying encoded Packets (a gRPC stream's message batches).
+ * `sendMessages`, when the transport has it, writes several messages at once and backs `sendMany`.
+ */
 export function packetConnOver(messages: AsyncIterable<readonly Uint8Array[]>, sendBytes: (message: Uint8Array) => Promise<void>,
-  close: () => void): PacketConn {
+  close: () => void, sendMessages?: (messages: readonly Uint8Array[]) => Promise<void>): PacketConn {
   return {
     incoming: decodePackets(messages),
     send: (packet) => sendBytes(encodePacket(packet)),
+    ...(sendMessages ? { sendMany: (packets: readonly Packet[]) => sendMessages(packets.map(encodePacket)) } : {}),
     close,
   };
 }
