@@ -13,6 +13,7 @@ import type { BuildContext } from "../ops/build-context.js";
 import { resolveInRoot } from "../ops/file/root-path.js";
 import { llbGraph, type LlbPayload } from "../ops/llb-graph.js";
 import type { OpDeps } from "../ops/op-deps.js";
+import { soleLayerDir } from "../ops/sole-layer.js";
 import { WorkerRef } from "../ops/worker-ref.js";
 import type { Solver } from "../solver/solver.js";
 import { sha256 } from "../util/digest.js";
@@ -86,7 +87,7 @@ export class EngineBridge implements FrontendBridge, FrontendCaller {
   async #withRoot<T>(ref: BridgeRef, fn: (dir: string, inPlace: boolean) => Promise<T>): Promise<T> {
     const r = this.#refs.get(ref.id);
     if (!r) throw new GantryError("NotFound", `Unknown result ${ref.id}.`);
-    const layer = await this.#soleLayer(r);
+    const layer = await soleLayerDir(this.#o.deps, r.ref);
     // The bridge holds `r` until release(), so its layer stays while it is read.
     if (layer !== undefined) return fn(layer, true);
     const view = await this.#o.deps.refs.mountReadonly(r.ref, { signal: this.#o.signal });
@@ -95,12 +96,6 @@ export class EngineBridge implements FrontendBridge, FrontendCaller {
     } finally {
       await view.release();
     }
-  }
-
-  async #soleLayer(r: WorkerRef): Promise<string | undefined> {
-    if (this.#o.deps.snapshotterKind !== "overlay" || r.ref === null) return undefined;
-    const layers = await this.#o.deps.refs.layers(r.ref);
-    return layers.length === 1 ? layers[0].path : undefined;
   }
 
   readFile(ref: BridgeRef, path: string, range?: { offset: number; length: number }): Promise<Uint8Array> {

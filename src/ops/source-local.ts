@@ -18,6 +18,7 @@ import type { CacheMap, Op, OpContext } from "../solver/types.js";
 import { GantryError } from "../util/errors.js";
 import type { BuildContext } from "./build-context.js";
 import type { OpDeps } from "./op-deps.js";
+import { soleLayerDir } from "./sole-layer.js";
 import { fillSnapshot } from "./with-mounted.js";
 import { WorkerRef } from "./worker-ref.js";
 
@@ -84,7 +85,8 @@ function headPin(name: string, hint: string, sessionKey: string): string {
 async function syncOnto(deps: OpDeps, parent: ImmutableRef | null, description: string, sync: Sync, ctx: OpContext):
   Promise<{ ref: ImmutableRef; stats: LocalSyncStats; priorIndexed: boolean }> {
   const previousIndex = parent ? await loadIndex(deps, parent, ctx.signal) : undefined;
-  const previous = parent && !previousIndex ? await soleLayer(deps, parent) : undefined;
+  // The first copy of a context never holds whiteouts, so a one-layer head reads as its mount does.
+  const previous = previousIndex ? undefined : await soleLayerDir(deps, parent);
   const prior: Prior = { ...(previous ? { previous } : {}), ...(previousIndex ? { previousIndex } : {}) };
   const { ref, value } = await fillSnapshot(deps.refs, deps.tmpDir, {
     parent, signal: ctx.signal, commit: { recordType: "source.local", description }, fill: (dir) => sync(dir, ctx.signal, prior),
@@ -123,15 +125,6 @@ async function saveIndex(deps: OpDeps, ref: ImmutableRef, index: LocalTreeIndex 
   }
 }
 
-/**
- * The directory that is all of `ref`'s content, when an overlay snapshot has just one layer: the first copy
- * of a context never holds whiteouts, so its layer reads exactly as the mounted snapshot does.
- */
-async function soleLayer(deps: OpDeps, ref: ImmutableRef): Promise<string | undefined> {
-  if (deps.snapshotterKind !== "overlay") return undefined;
-  const layers = await deps.refs.layers(ref);
-  return layers.length === 1 ? layers[0].path : undefined;
-}
 
 async function freshCopy(deps: OpDeps, description: string, sync: Sync, ctx: OpContext): Promise<Synced> {
   const { ref, stats } = await syncOnto(deps, null, description, sync, ctx);

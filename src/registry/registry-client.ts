@@ -4,7 +4,6 @@
 import type { Reference } from "../oci/reference.js";
 import { registryApiHost } from "../oci/reference.js";
 import type { CredentialSource } from "./docker-config-auth.js";
-import { fetchTransport, type FetchFn } from "./fetch-transport.js";
 import { DEFAULT_RETRY_POLICY, discard, sendWithRetry, type RetryPolicy } from "./http-retry.js";
 import { nodeHttpTransport, type HttpBody, type HttpRequest, type HttpResponse, type HttpTransport } from "./http-transport.js";
 import { registryErrorFromResponse } from "./registry-error.js";
@@ -20,10 +19,8 @@ export interface RegistryClientOptions {
   insecure?: string[];
   retry?: Partial<RetryPolicy>;
   userAgent?: string;
-  /** How requests are sent; default `nodeHttpTransport()` (node:http/https, keep-alive). */
+  /** How requests are sent; default `nodeHttpTransport()` (node:http/https, keep-alive). Tests wrap it to watch. */
   transport?: HttpTransport;
-  /** A fetch function to send requests with instead (wrapped by `fetchTransport`); ignored with `transport`. */
-  fetch?: FetchFn;
 }
 
 /** One call of the distribution API for a repository. */
@@ -58,7 +55,7 @@ export class RegistryClient {
   readonly #auth: TokenAuthorizer;
 
   constructor(opts: RegistryClientOptions = {}) {
-    this.#transport = opts.transport ?? (opts.fetch ? fetchTransport(opts.fetch) : nodeHttpTransport());
+    this.#transport = opts.transport ?? nodeHttpTransport();
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.#insecure = new Set(opts.insecure ?? []);
     this.#userAgent = opts.userAgent ?? "gantry/0.1";

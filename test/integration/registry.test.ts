@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { openLocalContentStore } from "../../src/content/local-content-store.js";
 import { MediaType } from "../../src/oci/media-types.js";
 import { pushBlob } from "../../src/registry/blob-upload.js";
+import { nodeHttpTransport, type HttpTransport } from "../../src/registry/http-transport.js";
 import { pullImage } from "../../src/registry/image-puller.js";
 import { RegistryClient } from "../../src/registry/registry-client.js";
 import { RegistryError } from "../../src/registry/registry-error.js";
@@ -90,11 +91,12 @@ test("a blob over the chunk size goes up in PATCH chunks the registry reassemble
     const data = randomBytes(3.5 * 1024 * 1024);
     const digest = await store.putBlob(data);
     const methods: string[] = [];
-    const counting: typeof fetch = (input, init) => {
-      methods.push(init?.method ?? "GET");
-      return fetch(input, init);
+    const send = nodeHttpTransport();
+    const counting: HttpTransport = (url, req) => {
+      methods.push(req.method ?? "GET");
+      return send(url, req);
     };
-    const client = new RegistryClient({ fetch: counting });
+    const client = new RegistryClient({ transport: counting });
     const target = { registry: "localhost:5000", repository: `test/chunked-${process.pid}` };
     const blob = { mediaType: "application/octet-stream", digest, size: data.length };
     assert.equal(await pushBlob({ client, target, blob, contentStore: store, chunkSize: 1024 * 1024 }), "uploaded");
