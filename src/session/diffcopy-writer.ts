@@ -97,9 +97,10 @@ export class DiffCopyWriter {
     this.#listed.add(stat.path);
     const abs = join(this.#dest, stat.path);
     const parent = parentOf(stat.path);
+    const name = stat.path.slice(parent === "" ? 0 : parent.length + 1);
     const desc = describeListed(stat, this.#owner(stat));
-    this.#next?.add(parent, stat.path.slice(parent === "" ? 0 : parent.length + 1), desc, stat.path);
-    if (this.#prior) return this.#indexedEntry(stat, abs, parent, desc);
+    this.#next?.add(parent, name, desc, stat.path);
+    if (this.#prior) return this.#indexedEntry(stat, abs, parent, name, desc);
     let have = this.#made.has(parent) ? undefined : lstatSync(abs, { throwIfNoEntry: false });
     if (have && (isDirGoMode(stat.mode) ? !have.isDirectory() : have.isDirectory())) {
       this.#remove(abs, parent);
@@ -129,8 +130,7 @@ export class DiffCopyWriter {
   }
 
   /** `entry` when an index tells what dest holds: equal descriptions mean equal entries; dest is not read. */
-  #indexedEntry(stat: Stat, abs: string, parent: string, desc: string): boolean {
-    const name = stat.path.slice(parent === "" ? 0 : parent.length + 1);
+  #indexedEntry(stat: Stat, abs: string, parent: string, name: string, desc: string): boolean {
     let have = this.#made.has(parent) ? undefined : this.#prior?.dir(parent)?.get(name);
     const isDir = isDirGoMode(stat.mode);
     if (have !== undefined && have.startsWith("d") !== isDir) {

@@ -10,7 +10,7 @@
 // each file's calls run in one limiter slot and a directory's children go FANOUT at a time, so the walk
 // never queues the whole tree; new entries that already belong to 0:0 are not chowned.
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, mkdir, readdir, readlink, realpath, rm, symlink, utimes, constants } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { setImmediate as yieldLoop } from "node:timers/promises";
 import { lstatSync, readlinkSync, type Stats } from "node:fs";
 import { createPatternMatcher, matchGlob, type MatchInfo, type PatternMatcher } from "../util/pattern-matcher.js";
@@ -371,7 +371,6 @@ async function followSymlinkTarget(s: Sync, p: string): Promise<void> {
   if (!tst.isFile()) return;
   const item: Item = { st: tst, desc: describeEntry(tst) };
   // A file the walk did not record as it is: the next index would not describe dest, so none is kept.
-  const slash = rel.lastIndexOf("/");
-  if (s.next?.get(slash < 0 ? "" : rel.slice(0, slash))?.get(rel.slice(slash + 1)) !== item.desc) s.next = undefined;
+  if (s.next?.get(parentOf(rel) ?? "")?.get(basename(rel)) !== item.desc) s.next = undefined;
   await syncEntry(s, rel, item);
 }
