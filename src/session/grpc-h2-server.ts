@@ -31,13 +31,16 @@ export type GrpcHandler = (call: GrpcServerCall) => Promise<void>;
 /** Serves `handlers` (keyed by `/package.Service/Method`) on every stream the peer opens on `session`. */
 export function serveGrpc(session: Http2Session, handlers: ReadonlyMap<string, GrpcHandler>): void {
   session.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
-    void handleStream(stream, headers, raw, handlers);
+    // Answering a stream that went away mid-way throws; that call is over, the session's others are not.
+    handleStream(stream, headers, raw, handlers).catch(() => stream.destroy());
   });
 }
 
 async function handleStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[],
   handlers: ReadonlyMap<string, GrpcHandler>): Promise<void> {
   stream.on("error", () => undefined); // a reset stream ends the call; the handler sees it through `signal`
+  // The caller may reset the stream before this runs (a build canceled at once); there is nobody to answer.
+  if (stream.destroyed || stream.closed) return;
   const path = String(headers[":path"] ?? "");
   const handler = handlers.get(path);
   if (!handler) {
