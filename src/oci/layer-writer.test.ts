@@ -149,9 +149,16 @@ test("an empty directory gives an empty archive", async () => {
 
 test("aborting the signal cancels and destroys the output", async () => {
   const ac = new AbortController();
-  const slow = new Writable({ highWaterMark: 1, write: (_c, _e, cb) => setTimeout(cb, 5) });
+  // Abort as the first chunk arrives (a timer could fire after a fast machine has written everything),
+  // and hold that chunk so the writer cannot finish before it sees the abort.
+  const slow = new Writable({
+    highWaterMark: 1,
+    write: (_c, _e, cb) => {
+      ac.abort();
+      setTimeout(cb, 50);
+    },
+  });
   const p = writeLayerTar(dir, slow, { signal: ac.signal });
-  setTimeout(() => ac.abort(), 10);
   await assert.rejects(p, (err: unknown) => isCanceled(err));
   assert.ok(slow.destroyed);
 });

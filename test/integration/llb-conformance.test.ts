@@ -34,14 +34,13 @@ test("seed: RUN writes /file on the busybox image", async (t) => {
   assert.equal(fs.get("bin/busybox")?.type, "file");
 });
 
-test("parallel: two sleeping branches run concurrently and are copied together", async (t) => {
+test("parallel: two sleeping branches are both built and copied together", async (t) => {
   if (!requires(t, NEEDS)) return;
-  const started = Date.now();
+  // That the branches overlap is proven without a clock by the rendezvous test in build-basics.test.ts; a
+  // time bound here would only measure how busy the machine is.
   const fs = await build("parallel");
   assert.equal(text(fs, "a"), "a\n");
   assert.equal(text(fs, "b"), "b\n");
-  // Each branch sleeps 1 s; run one after the other they would need 2 s on their own.
-  assert.ok(Date.now() - started < 1900 + 1500, `took ${Date.now() - started} ms`);
 });
 
 test("copy-context: the local context is copied and listed", async (t) => {
