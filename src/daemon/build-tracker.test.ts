@@ -28,7 +28,7 @@ test("drain lets short builds finish, cancels long ones after the grace period, 
   const started = Date.now();
   const canceled = await tracker.drain(300);
   assert.equal(canceled, 1);
-  assert.ok(Date.now() - started < 5000);
+  assert.ok(Date.now() - started < 30_000, "the long build was canceled, not waited for (60 s)");
   assert.equal(await short, "done");
   await assert.rejects(long, (err) => codeOf(err) === "Canceled");
   await assert.rejects(tracker.track(none, async () => "late"), (err) => codeOf(err) === "Unavailable");
@@ -46,6 +46,6 @@ test("drain with nothing running returns at once", async () => {
   const tracker = new BuildTracker(new DaemonMetrics());
   const started = Date.now();
   assert.equal(await tracker.drain(10_000), 0);
-  assert.ok(Date.now() - started < 1000);
+  assert.ok(Date.now() - started < 5000, "the 10 s grace was not waited out");
   assert.equal(tracker.accepting, false);
 });

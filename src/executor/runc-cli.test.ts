@@ -68,7 +68,9 @@ describe("RuncCli", () => {
     setTimeout(() => ac.abort(), 100);
     const start = Date.now();
     await assert.rejects(cli.run("c3", dir, { ...opts(), signal: ac.signal }), (err: unknown) => codeOf(err) === "Canceled");
-    assert.ok(Date.now() - start < 3000);
+    // Under the 10 s grace after which runc itself would be killed (and far under the 30 s sleep); each try
+    // spawns a shell, which a loaded machine may take a while to start.
+    assert.ok(Date.now() - start < 9000, `the kill took ${Date.now() - start} ms`);
     assert.ok((await readFile(join(dir, "kills"), "utf8")).split("\n").filter(Boolean).length >= 3);
   });
 

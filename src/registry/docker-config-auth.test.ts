@@ -114,5 +114,5 @@ test("a helper that hangs is stopped after the timeout", async () => {
   const started = Date.now();
   await assert.rejects(dockerConfigCredentials({ env: env(), helperTimeoutMs: 200 })("x.example"),
     /docker-credential-slow: it did not answer within 200 ms/);
-  assert.ok(Date.now() - started < 5000);
+  assert.ok(Date.now() - started < 20_000, "stopped, not waited for (the helper sleeps 30 s)");
 });

@@ -165,18 +165,25 @@ test("downloads run in parallel up to the concurrency limit", async () => {
   const many = reg.addImage("many", ["1"], layers);
   let inflight = 0;
   let peak = 0;
+  // No answer before a second download has started: two at once is then certain with a limit of 2, however
+  // slowly a loaded machine sends the second request (a timer alone could answer the first one before it).
+  let twoStarted: () => void = () => undefined;
+  const pair = new Promise<void>((r) => (twoStarted = r));
+  const stuck = setTimeout(() => twoStarted(), 30_000); // a limit of 1 then fails below instead of hanging
   for (const l of many.layers) {
     overrideBlob(l.digest, (res, data) => {
       inflight++;
       peak = Math.max(peak, inflight);
-      setTimeout(() => {
+      if (inflight >= 2) twoStarted();
+      void pair.then(() => setTimeout(() => {
         inflight--;
         res.end(data);
-      }, 30);
+      }, 30));
     });
   }
   const store = await freshStore();
   const result = await pullImage(client, await resolve("many:1"), { contentStore: store, concurrency: 2 });
+  clearTimeout(stuck);
   assert.equal(result.fetched.length, 6);
   assert.equal(peak, 2);
 });

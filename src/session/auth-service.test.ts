@@ -14,7 +14,7 @@ import type { GrpcBuildSession } from "./grpc-build-session.js";
 async function connected(client: ClientSession, manager: SessionManager): Promise<GrpcBuildSession> {
   const toDaemon = new Channel<Uint8Array>();
   const toClient = new Channel<Uint8Array>();
-  const pending = manager.getSession(client.id, { timeoutMs: 2000 });
+  const pending = manager.getSession(client.id, { timeoutMs: 30_000 });
   const pump = async (src: AsyncIterable<Uint8Array>, dst: Channel<Uint8Array>): Promise<void> => {
     for await (const chunk of src) dst.push(Buffer.from(chunk));
     dst.end();

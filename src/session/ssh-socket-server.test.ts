@@ -104,7 +104,7 @@ test("agent bytes travel both ways through the session, with half-closes", async
   const manager = new SessionManager({ healthIntervalMs: 0 });
   try {
     assert.ok(client.methods.includes("/moby.sshforward.v1.SSH/ForwardAgent"));
-    const pending = manager.getSession(client.id, { timeoutMs: 2000 });
+    const pending = manager.getSession(client.id, { timeoutMs: 30_000 });
     attach(client, manager);
     const session = await pending;
     assert.ok(hasSshForwarding(session));
@@ -123,7 +123,7 @@ test("a session whose client forwards no agent names the missing id", async () =
   const client = new ClientSession({});
   const manager = new SessionManager({ healthIntervalMs: 0 });
   try {
-    const pending = manager.getSession(client.id, { timeoutMs: 2000 });
+    const pending = manager.getSession(client.id, { timeoutMs: 30_000 });
     attach(client, manager);
     const session = await pending;
     await assert.rejects(session.checkSsh("default"), (err) => codeOf(err) === "NotFound" && /--ssh default/.test(String(err)));

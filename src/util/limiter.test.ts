@@ -52,5 +52,7 @@ test("many waiters on one signal cost one abort listener and queue in linear tim
   const started = performance.now();
   await Promise.all(Array.from({ length: 50_000 }, () => limiter.run(async () => undefined, stop.signal)));
   assert.ok(listeners <= 2, `${listeners} abort listeners`);
-  assert.ok(performance.now() - started < 3000, "50,000 waiters pass quickly");
+  // The listener count above is the exact check; this bound only catches a queue gone quadratic. A loaded
+  // 2-CPU machine took 3.8 s for the linear queue, so the old 3 s bound failed it.
+  assert.ok(performance.now() - started < 20_000, "50,000 waiters pass in linear time");
 });

@@ -103,7 +103,8 @@ test("cancelling a build kills its container and leaves no mounts or runc state"
     const timer = setTimeout(() => reject(new Error(`the build never started:\n${stderr}`)), 30_000);
     child.stderr.on("data", (c: Buffer) => {
       stderr += c.toString();
-      if (stderr.includes("started")) {
+      // The container's own output line ("#5 0.123 started"), not the step's name, which also says "started".
+      if (/^#\d+ \d+\.\d+ started$/m.test(stderr)) {
         clearTimeout(timer);
         resolve();
       }

@@ -98,17 +98,21 @@ test("a live listener sees STARTED, then COMPLETE for a new build", async (t) =>
   const stop = new AbortController();
   const seen: Array<[BuildHistoryEventType, string]> = [];
   const known = new Set([okRec?.Ref, badRec?.Ref]);
+  // The daemon subscribes before it sends the existing records: once both are here, the build below is live.
+  let snapshotSeen: () => void = () => undefined;
+  const snapshot = new Promise<void>((r) => (snapshotSeen = r));
   const listening = (async () => {
     try {
       for await (const e of c.listenBuildHistory({}, { signal: stop.signal })) {
         seen.push([e.type, e.record!.Ref]);
+        if (seen.filter(([, ref]) => known.has(ref)).length >= known.size) snapshotSeen();
         if (e.type === BuildHistoryEventType.COMPLETE && !known.has(e.record!.Ref)) stop.abort();
       }
     } catch (err) {
       if (!stop.signal.aborted) throw err;
     }
   })();
-  await new Promise((r) => setTimeout(r, 300)); // the listener has its snapshot before the build starts
+  await Promise.race([snapshot, listening]);
   const third = await build("FROM localhost:5000/cf/busybox:1\nRUN echo history-third > /t\n");
   assert.equal(third.code, 0, third.stderr);
   await listening;

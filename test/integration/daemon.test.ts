@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./helpers/auth-registry.js";
 import { requires } from "./helpers/requires.js";
 import { runGantry } from "./helpers/gantry-cli.js";
 import { startDaemon, type RunningDaemon } from "./helpers/daemon.js";
@@ -15,7 +16,8 @@ import { connect } from "../../src/client/connect.js";
 const NEEDS = { root: true, runc: true, overlay: true, registry: true, tools: ["openssl"] } as const;
 const base = process.env.GANTRY_TEST_DIR ?? tmpdir();
 const sock = join(base, "gantryd-test.sock");
-const TCP_PORT = 18765;
+// Chosen when the daemon starts: a fixed port can be held by another run of these tests on the machine.
+let tcpPort = 0;
 let daemon: RunningDaemon | undefined;
 let certs = "";
 
@@ -36,7 +38,8 @@ before(async () => {
   } catch {
     return; // requires() reports the missing tool in each test
   }
-  daemon = await startDaemon(["--root", join(base, "gantryd-root"), "--addr", `unix://${sock}`, "--addr", `tcp://127.0.0.1:${TCP_PORT}`,
+  tcpPort = await freePort();
+  daemon = await startDaemon(["--root", join(base, "gantryd-root"), "--addr", `unix://${sock}`, "--addr", `tcp://127.0.0.1:${tcpPort}`,
     "--tlscacert", join(certs, "ca.pem"), "--tlscert", join(certs, "server.pem"), "--tlskey", join(certs, "server.key")]);
 });
 
@@ -45,7 +48,7 @@ after(async () => {
 });
 
 const unixAddr = ["--addr", `unix://${sock}`];
-const tlsAddr = () => ["--addr", `tcp://127.0.0.1:${TCP_PORT}`, "--tlscacert", join(certs, "ca.pem"), "--tlscert", join(certs, "client.pem"),
+const tlsAddr = () => ["--addr", `tcp://127.0.0.1:${tcpPort}`, "--tlscacert", join(certs, "ca.pem"), "--tlscert", join(certs, "client.pem"),
   "--tlskey", join(certs, "client.key"), "--tlsservername", "localhost"];
 
 async function dockerContext(dockerfile: string, files: Record<string, string> = {}): Promise<string> {
@@ -62,7 +65,7 @@ test("debug workers over the unix socket and over tcp with mTLS; no certificate 
   assert.match(viaUnix.stdout.toString(), /linux\/(amd64|arm64)/);
   const viaTls = await runGantry([...tlsAddr(), "debug", "workers"]);
   assert.equal(viaTls.code, 0, viaTls.stderr);
-  const noCert = await runGantry(["--addr", `tcp://127.0.0.1:${TCP_PORT}`, "--tlscacert", join(certs, "ca.pem"), "--tlsservername", "localhost", "debug", "workers"]);
+  const noCert = await runGantry(["--addr", `tcp://127.0.0.1:${tcpPort}`, "--tlscacert", join(certs, "ca.pem"), "--tlsservername", "localhost", "debug", "workers"]);
   assert.equal(noCert.code, 1);
   assert.match(noCert.stderr, /^error: /m);
 });
@@ -98,19 +101,23 @@ test("eight clients build at once", async (t) => {
 
 test("interrupting the client cancels the build on the daemon, which cleans up", async (t) => {
   if (!requires(t, NEEDS)) return;
-  const dir = await dockerContext("FROM localhost:5000/cf/busybox:1\nRUN echo started && sleep 60\n");
+  // An unusual duration matched exactly: a plain `sleep 60` elsewhere on the machine (another run of these
+  // tests, another build) was once taken for this build's container and outlived it.
+  const secs = 1000 + Math.floor(Math.random() * 9000);
+  const sleeping = (): boolean => execFileSync("sh", ["-c", `pgrep -f '^sleep ${secs}$' || true`], { encoding: "utf8" }).trim() !== "";
+  const dir = await dockerContext(`FROM localhost:5000/cf/busybox:1\nRUN echo started && sleep ${secs}\n`);
   const ac = new AbortController();
   const running = runGantry([...unixAddr, "build", "--frontend", "dockerfile.v0", "--local", `context=${dir}`, "--local", `dockerfile=${dir}`,
     "--progress", "plain", "--output", "type=tar,dest=/dev/null"], { signal: ac.signal }).catch(() => undefined);
   const deadline = Date.now() + 30_000;
-  while (!execFileSync("sh", ["-c", "pgrep -f '^sleep 60' || true"], { encoding: "utf8" }).trim()) {
+  while (!sleeping()) {
     assert.ok(Date.now() < deadline, "the build never started its container");
     await new Promise((r) => setTimeout(r, 100));
   }
   ac.abort();
   await running;
-  const gone = Date.now() + 15_000;
-  while (execFileSync("sh", ["-c", "pgrep -f '^sleep 60' || true"], { encoding: "utf8" }).trim()) {
+  const gone = Date.now() + 30_000; // the sleep would last 1000 s+; a loaded machine may take seconds to kill it
+  while (sleeping()) {
     assert.ok(Date.now() < gone, "the container outlived the client");
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -211,7 +211,8 @@ describe("runc executor", () => {
       assert.equal(codeOf(err), "Canceled");
       return true;
     });
-    assert.ok(Date.now() - start < 5000, `cancel took ${Date.now() - start}ms`);
+    // Only "not waiting for sleep 30" is proven; setup and teardown of a container on a busy machine take seconds.
+    assert.ok(Date.now() - start < 25_000, `cancel took ${Date.now() - start}ms`);
     await assertNothingLeft();
   });
 

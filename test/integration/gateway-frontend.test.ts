@@ -175,7 +175,8 @@ test("canceling a build kills the frontend container and leaves no runc state or
   const aborted = Date.now();
   ac.abort();
   assert.equal(codeOf(await building), "Canceled");
-  assert.ok(Date.now() - aborted < 10_000, "the build took too long to stop");
+  // The frontend would sleep 120 s: 30 s tells a kill from a wait, however slowly a loaded machine tears down.
+  assert.ok(Date.now() - aborted < 30_000, "the build took too long to stop");
   assert.equal(sleepingFrontendRuns(), false);
   const list = execFileSync("runc", ["--root", join(root, "executor", "runc"), "list", "-q"], { encoding: "utf8" }).trim();
   assert.equal(list, "");

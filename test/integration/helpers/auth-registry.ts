@@ -15,7 +15,8 @@ export interface AuthRegistry {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A port the kernel reports free on 127.0.0.1 (for a child that needs a port number on its command line). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
