@@ -19,7 +19,7 @@ import { GantryError } from "../util/errors.js";
 import type { BuildContext } from "./build-context.js";
 import type { OpDeps } from "./op-deps.js";
 import { soleLayerDir } from "./sole-layer.js";
-import { fillSnapshot } from "./with-mounted.js";
+import { fillSnapshot, fillSnapshotOnDemand } from "./with-mounted.js";
 import { WorkerRef } from "./worker-ref.js";
 
 function patternsAttr(src: SourceOp, key: string): string[] | undefined {
@@ -65,7 +65,7 @@ export function createLocalSourceOp(src: SourceOp, build: BuildContext, deps: Op
 }
 
 /** What the sync may read instead of its destination to know what it holds before. */
-type Prior = Pick<LocalSyncOptions, "previous" | "previousIndex">;
+type Prior = Pick<LocalSyncOptions, "previous" | "previousIndex" | "openDest">;
 type Sync = (dir: string, signal: AbortSignal, prior: Prior) => Promise<LocalSyncStats>;
 
 /** The index file's name in a snapshot's own directory (beside its layer). */
@@ -81,17 +81,19 @@ function headPin(name: string, hint: string, sessionKey: string): string {
   return `local:${sha256(`${name}:${hint}:${sessionKey}`)}`;
 }
 
-/** Syncs the client's directory into a new snapshot on `parent` and commits it as a `source.local` record. */
+/**
+ * Syncs the client's directory into a new snapshot on `parent` (which has no index: the sync compares with
+ * its content) and commits it as a `source.local` record.
+ */
 async function syncOnto(deps: OpDeps, parent: ImmutableRef | null, description: string, sync: Sync, ctx: OpContext):
-  Promise<{ ref: ImmutableRef; stats: LocalSyncStats; priorIndexed: boolean }> {
-  const previousIndex = parent ? await loadIndex(deps, parent, ctx.signal) : undefined;
+  Promise<{ ref: ImmutableRef; stats: LocalSyncStats }> {
   // The first copy of a context never holds whiteouts, so a one-layer head reads as its mount does.
-  const previous = previousIndex ? undefined : await soleLayerDir(deps, parent);
-  const prior: Prior = { ...(previous ? { previous } : {}), ...(previousIndex ? { previousIndex } : {}) };
+  const previous = await soleLayerDir(deps, parent);
   const { ref, value } = await fillSnapshot(deps.refs, deps.tmpDir, {
-    parent, signal: ctx.signal, commit: { recordType: "source.local", description }, fill: (dir) => sync(dir, ctx.signal, prior),
+    parent, signal: ctx.signal, commit: { recordType: "source.local", description },
+    fill: (dir) => sync(dir, ctx.signal, previous ? { previous } : {}),
   });
-  return { ref, stats: value, priorIndexed: previousIndex !== undefined };
+  return { ref, stats: value };
 }
 
 /**
@@ -125,7 +127,6 @@ async function saveIndex(deps: OpDeps, ref: ImmutableRef, index: LocalTreeIndex 
   }
 }
 
-
 async function freshCopy(deps: OpDeps, description: string, sync: Sync, ctx: OpContext): Promise<Synced> {
   const { ref, stats } = await syncOnto(deps, null, description, sync, ctx);
   return { ref, bytes: stats.bytes };
@@ -141,26 +142,51 @@ async function syncIntoHead(deps: OpDeps, pin: string, description: string, sync
   const head = deps.refs.named(pin);
   try {
     const base = head && (await deps.refs.layers(head)).length < FLATTEN_AFTER ? head : null;
-    const { ref: next, stats, priorIndexed } = await syncOnto(deps, base, description, sync, ctx);
+    const previousIndex = base ? await loadIndex(deps, base, ctx.signal) : undefined;
+    if (base && previousIndex) return await syncIndexed(deps, pin, base, previousIndex, description, sync, ctx);
+    const { ref: next, stats } = await syncOnto(deps, base, description, sync, ctx);
     if (head && base === head && await hasEmptyTopLayer(deps, next)) {
       await next.release();
-      // Nothing was written, so what the sync saw in dest is exactly the head: index it if it had none.
-      if (!priorIndexed) await saveIndex(deps, head, stats.index);
+      // Nothing was written, so what the sync saw in dest is exactly the head: index it (it had none).
+      await saveIndex(deps, head, stats.index);
       return { ref: head.clone(), bytes: stats.bytes };
     }
-    try {
-      // Written before the pin moves, so the new head is indexed from the moment it is the head.
-      await saveIndex(deps, next, stats.index);
-      deps.refs.describe(next, { checksumScope: pin });
-      await deps.refs.setNamed(pin, next);
-    } catch (err) {
-      await next.release();
-      throw err;
-    }
-    return { ref: next, bytes: stats.bytes };
+    return await advanceHead(deps, pin, next, stats);
   } finally {
     await head?.release();
   }
+}
+
+/**
+ * The sync into an indexed head: the snapshot on it is made and mounted only when the sync has something
+ * to write or delete. When it never needs one, the head (and its index) stays as it is.
+ */
+async function syncIndexed(deps: OpDeps, pin: string, head: ImmutableRef, previousIndex: LocalTreeIndex, description: string,
+  sync: Sync, ctx: OpContext): Promise<Synced> {
+  const { ref: next, value: stats } = await fillSnapshotOnDemand(deps.refs, deps.tmpDir, {
+    parent: head, signal: ctx.signal, commit: { recordType: "source.local", description },
+    fill: (dir, openDest) => sync(dir, ctx.signal, { previousIndex, openDest }),
+  });
+  if (next === null) return { ref: head.clone(), bytes: stats.bytes };
+  // Opened only to look (a hard link checked in place): nothing changed after all.
+  if (await hasEmptyTopLayer(deps, next)) {
+    await next.release();
+    return { ref: head.clone(), bytes: stats.bytes };
+  }
+  return advanceHead(deps, pin, next, stats);
+}
+
+/** Makes committed `next` the head of `pin`, indexed from the moment it is the head. */
+async function advanceHead(deps: OpDeps, pin: string, next: ImmutableRef, stats: LocalSyncStats): Promise<Synced> {
+  try {
+    await saveIndex(deps, next, stats.index);
+    deps.refs.describe(next, { checksumScope: pin });
+    await deps.refs.setNamed(pin, next);
+  } catch (err) {
+    await next.release();
+    throw err;
+  }
+  return { ref: next, bytes: stats.bytes };
 }
 
 async function hasEmptyTopLayer(deps: OpDeps, ref: ImmutableRef): Promise<boolean> {

@@ -20,6 +20,12 @@ export interface LocalSyncOptions {
    * Both the in-process sync and the gRPC session (DiffCopy receive) use it.
    */
   previousIndex?: LocalTreeIndex;
+  /**
+   * With `previousIndex`: `dest` does not exist yet, and the sync awaits this (once is enough) before it
+   * first reads, writes or deletes anything there; a sync that finds nothing to change never calls it.
+   * Without `previousIndex` the sync calls it before it starts. A rejection fails the sync.
+   */
+  openDest?: () => Promise<void>;
   signal?: AbortSignal;
 }
 

@@ -36,9 +36,13 @@ export interface ReceiveStats {
  * Throws on a sender ERR, an invalid listing, a broken stream or abort; local failures are sent as ERR.
  */
 export async function receiveDiffCopy(conn: PacketConn, dest: string, opts: ReceiveOptions = {}): Promise<ReceiveStats> {
-  await mkdir(dest, { recursive: true });
-  const r = new Receiver(conn, new DiffCopyWriter(dest, opts));
+  const writer = new DiffCopyWriter(dest, opts);
+  const r = new Receiver(conn, writer);
   try {
+    if (!writer.opensOnDemand) {
+      await opts.openDest?.();
+      await mkdir(dest, { recursive: true });
+    }
     return await r.run(opts.signal);
   } catch (err) {
     if (!(err instanceof PeerAbort)) {
@@ -102,11 +106,16 @@ class Receiver {
     switch (p.type) {
       case PT.PACKET_ERR:
         throw new PeerAbort(`The sender aborted the file transfer: ${Buffer.from(p.data).toString()}`);
-      case PT.PACKET_STAT:
+      case PT.PACKET_STAT: {
         if (this.#listingDone) throw new GantryError("InvalidArgument", "The sender listed files after the end of its listing.");
-        if (p.stat) this.#entry(p.stat);
-        else this.#listingDone = true;
+        if (!p.stat) {
+          this.#listingDone = true;
+          break;
+        }
+        const opening = this.#entry(p.stat);
+        if (opening) return opening.then(() => this.#afterPacket());
         break;
+      }
       case PT.PACKET_DATA: {
         const writing = this.#data(p);
         if (writing) return writing.then(() => this.#afterPacket());
@@ -122,20 +131,34 @@ class Receiver {
   }
 
   /** Once the listing is complete and every requested file written: finish and say FIN. */
-  #afterPacket(): boolean {
+  #afterPacket(): boolean | Promise<boolean> {
     if (this.#listingDone && this.#pending.size === 0 && !this.#finished) {
       this.#finished = true;
-      this.#writer.finish();
-      this.#send(newPacket(PT.PACKET_FIN));
+      const finishing = this.#writer.finish();
+      if (finishing) return finishing.then(() => this.#sayFin());
+      return this.#sayFin();
     }
     return false;
   }
 
-  #entry(stat: Stat): void {
+  #sayFin(): false {
+    this.#send(newPacket(PT.PACKET_FIN));
+    return false;
+  }
+
+  /** A promise only while the writer opens dest for this entry. */
+  #entry(stat: Stat): void | Promise<void> {
     // Ids count every entry, requestable or not, exactly as the sender numbers them.
     const id = this.#nextId++;
     this.#order.check(stat.path, isDirGoMode(stat.mode));
-    if (!this.#writer.entry(stat)) return;
+    const wanted = this.#writer.entry(stat);
+    if (typeof wanted !== "boolean") return wanted.then((w) => this.#request(id, stat, w));
+    this.#request(id, stat, wanted);
+  }
+
+  /** Asks for a file's content when the writer wants it. */
+  #request(id: number, stat: Stat, wanted: boolean): void {
+    if (!wanted) return;
     if (!isRegularGoMode(stat.mode)) return;
     this.#pending.set(id, stat);
     this.#writer.begin(stat);

@@ -25,6 +25,11 @@ export interface WriterOptions {
    * of lstat-ing dest. The caller must only pass an index that describes exactly dest's content.
    */
   previousIndex?: LocalTreeIndex;
+  /**
+   * With `previousIndex` (and not merging): `dest` is not there until this resolves, and it is called only
+   * when the transfer must write, delete or look at something there. Otherwise the receiver calls it first.
+   */
+  openDest?: () => Promise<void>;
 }
 
 /**
@@ -72,6 +77,8 @@ export class DiffCopyWriter {
   readonly #prior?: LocalTreeIndex;
   /** The index of what this transfer leaves; undefined when merging (dest then holds more than the listing). */
   readonly #next?: ListedIndexBuilder;
+  /** Set while dest is not open yet (index mode with `openDest`): entries equal to the index need no dest. */
+  #closed?: () => Promise<void>;
   files = 0;
   bytes = 0;
 
@@ -81,7 +88,21 @@ export class DiffCopyWriter {
     if (!opts.merge) {
       this.#prior = opts.previousIndex;
       this.#next = new ListedIndexBuilder();
+      if (this.#prior && opts.openDest) this.#closed = opts.openDest;
     }
+  }
+
+  /** Whether dest is opened only on first need (so the receiver need not open it up front). */
+  get opensOnDemand(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Opens dest (once); afterwards every method runs synchronously again. */
+  async #openDest(): Promise<void> {
+    const open = this.#closed;
+    if (!open) return;
+    await open();
+    this.#closed = undefined;
   }
 
   /** The index of what dest holds after `finish()`, when known (not when merging). */
@@ -89,11 +110,15 @@ export class DiffCopyWriter {
     return this.#next?.build();
   }
 
-  /** Applies one entry; returns true when its content must be requested. */
-  entry(stat: Stat): boolean {
+  /**
+   * Applies one entry; returns true when its content must be requested. A promise only when dest must be
+   * opened first (then nothing of the entry is applied until it is).
+   */
+  entry(stat: Stat): boolean | Promise<boolean> {
     const creatable = isDirGoMode(stat.mode) || isSymlinkGoMode(stat.mode) || isRegularGoMode(stat.mode);
     // Fifos and devices cannot be made from Node: left out, and whatever dest has there is pruned.
     if (!creatable) return false;
+    if (this.#closed && this.#needsDest(stat)) return this.#openDest().then(() => this.entry(stat));
     this.#listed.add(stat.path);
     const abs = join(this.#dest, stat.path);
     const parent = parentOf(stat.path);
@@ -127,6 +152,17 @@ export class DiffCopyWriter {
     if (have) this.#remove(abs, parent);
     this.#touched.add(parent);
     return true;
+  }
+
+  /**
+   * Whether applying `stat` (index mode) touches dest: anything not described in the index exactly as
+   * listed (a directory whose metadata differs is set in `finish`), and every hard link (checked on disk).
+   */
+  #needsDest(stat: Stat): boolean {
+    if (stat.linkname !== "" && !isSymlinkGoMode(stat.mode)) return true;
+    const parent = parentOf(stat.path);
+    const name = stat.path.slice(parent === "" ? 0 : parent.length + 1);
+    return this.#prior?.dir(parent)?.get(name) !== describeListed(stat, this.#owner(stat));
   }
 
   /** `entry` when an index tells what dest holds: equal descriptions mean equal entries; dest is not read. */
@@ -203,8 +239,13 @@ export class DiffCopyWriter {
     this.files++;
   }
 
-  /** After the last file: deletions, hard links, then directory metadata from the deepest up. */
-  finish(): void {
+  /**
+   * After the last file: deletions, hard links, then directory metadata from the deepest up. A promise
+   * only when dest must be opened first, for deletions.
+   */
+  finish(): void | Promise<void> {
+    // Before dest is opened every listed entry matched the index, so only deletions can need it.
+    if (this.#closed && this.#pruneList().length > 0) return this.#openDest().then(() => this.finish());
     if (!this.#opts.merge) this.#prune();
     for (const st of this.#hardlinks) this.#hardlink(st);
     for (let i = this.#dirs.length - 1; i >= 0; i--) {
@@ -296,14 +337,21 @@ export class DiffCopyWriter {
 
   /** Deletes what the listing does not have, looking only in directories that existed before. */
   #prune(): void {
+    for (const [dir, rel] of this.#pruneList()) this.#remove(join(this.#dest, rel), dir);
+  }
+
+  /** What `#prune` deletes, as [directory, path] pairs. */
+  #pruneList(): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
     const existing = ["", ...this.#dirs.filter((d) => d.existed).map((d) => d.stat.path)];
     for (const dir of existing) {
       const names = this.#prior ? this.#prior.dir(dir)?.keys() ?? [] : readdirSync(join(this.#dest, dir));
       for (const name of names) {
         const rel = dir ? `${dir}/${name}` : name;
-        if (!this.#listed.has(rel)) this.#remove(join(this.#dest, rel), dir);
+        if (!this.#listed.has(rel)) out.push([dir, rel]);
       }
     }
+    return out;
   }
 
   #unchanged(have: Stats, st: Stat): boolean {

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { chmod, chown, link, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sendDiffCopy } from "./diffcopy-sender.js";
@@ -260,4 +261,64 @@ test("changes are found through the index: edits, deletions, type changes, modes
     await rm(src, { recursive: true, force: true });
     await rm(dest, { recursive: true, force: true });
   }
+});
+
+test("with openDest, an unchanged listing never opens dest, and each kind of change opens it once and arrives", async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "gantry-diffcopy-lazy-"));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const src = join(root, "src");
+  await mkdir(join(src, "d/e"), { recursive: true });
+  for (const [p, body] of [["a", "a"], ["d/b", "b"], ["d/e/c", "c"], ["x.log", "log"], ["t", "t"]]) await writeFile(join(src, p), body);
+  await symlink("a", join(src, "lnk"));
+  let n = 0;
+  let base = join(root, "base");
+  let index = (await sync(src, base)).index;
+  /** A receive into a new dest that, when opened, holds a copy of `base` (as a snapshot on it would). */
+  const lazy = async (opts: WalkOptions = {}): Promise<{ opened: number; dir: string; r: ReceiveStats }> => {
+    const dest = join(root, `dest${++n}`);
+    let opened = 0;
+    const [a, b] = createPacketConnPair();
+    const openDest = async (): Promise<void> => {
+      opened++;
+      execFileSync("cp", ["-a", base, dest]);
+    };
+    const [, r] = await Promise.all([sendDiffCopy(a, src, opts), receiveDiffCopy(b, dest, { previousIndex: index, openDest })]);
+    const dir = opened > 0 ? dest : base;
+    if (opened === 0) await assert.rejects(lstat(dest), { code: "ENOENT" }, "dest is never made");
+    const fresh = join(root, `fresh${n}`);
+    await sync(src, fresh, opts);
+    assertSameTree(await snapshot(fresh), await snapshot(dir));
+    await assertIndexMatchesDisk(r.index!, dir);
+    return { opened, dir, r };
+  };
+  const step = async (label: string, opts: WalkOptions = {}): Promise<void> => {
+    const changed = await lazy(opts);
+    assert.equal(changed.opened, 1, `${label}: dest opened once`);
+    base = changed.dir;
+    index = changed.r.index;
+    assert.equal((await lazy(opts)).opened, 0, `${label}: nothing to do the next time`);
+  };
+  assert.equal((await lazy()).opened, 0, "no change: dest never opened");
+  await writeFile(join(src, "d/b"), "B");
+  await utimes(join(src, "d/b"), 5000, 5000);
+  await step("content and time");
+  await chmod(join(src, "d/e/c"), 0o600);
+  await step("mode");
+  await utimes(join(src, "a"), 7000, 7000);
+  await step("time only");
+  await writeFile(join(src, "d/e/new"), "new");
+  await step("a new file");
+  await rm(join(src, "x.log"));
+  await step("a removed file");
+  await rm(join(src, "lnk"));
+  await symlink("d/b", join(src, "lnk"));
+  await step("a symlink retarget");
+  await rm(join(src, "d/e"), { recursive: true });
+  await writeFile(join(src, "d/e"), "now a file");
+  await step("a directory that becomes a file");
+  await chmod(join(src, "d"), 0o750);
+  await step("a directory's own mode");
+  await step("an exclude pattern", { exclude: ["t"] });
+  await step("an include pattern", { include: ["d"] });
+  await step("no pattern");
 });

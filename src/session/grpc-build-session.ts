@@ -59,11 +59,14 @@ export class GrpcBuildSession implements BuildSession, SshForwarding {
     putMetadataValues(md, "include-patterns", opts.include);
     putMetadataValues(md, "exclude-patterns", opts.exclude);
     putMetadataValues(md, "followpaths", opts.followPaths);
-    await mkdir(dest, { recursive: true });
+    // With openDest, dest is there only once the receive opens it (see LocalSyncOptions.openDest).
+    if (!opts.openDest) await mkdir(dest, { recursive: true });
     const call = this.#client.stream(DIFF_COPY, { metadata: md, signal: opts.signal });
     try {
       const conn = packetConnOver(call.responseBatches, (m) => call.send(m), () => call.closeSend());
-      const stats = await receiveDiffCopy(conn, dest, { signal: opts.signal, previousIndex: opts.previousIndex });
+      const stats = await receiveDiffCopy(conn, dest, {
+        signal: opts.signal, previousIndex: opts.previousIndex, openDest: opts.openDest,
+      });
       return { files: stats.files, bytes: stats.bytes, ...(stats.index ? { index: stats.index } : {}) };
     } catch (err) {
       call.cancel();

@@ -246,3 +246,65 @@ test("the index survives a write and read, and a torn, altered or foreign one is
   assert.equal(parseLocalTreeIndex(`gantry-local-tree-index/1 ref-1 2 ${fileDigest}\n${fileBody}`, "ref-1"), undefined, "wrong count");
   assert.equal(parseLocalTreeIndex(`gantry-local-tree-index/1 ref-1 1 ${fileDigest}\n${fileBody}`, "ref-1")?.dir("")?.get("a"), "f644:1:1");
 });
+
+test("with openDest and an index, an unchanged source never opens dest; each kind of change opens it once and arrives", async (t) => {
+  const root = await mkdtemp(join(tmpdir(), "sync-lazy-"));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const src = join(root, "src");
+  await mkdir(join(src, "d/e"), { recursive: true });
+  for (const [p, body] of [["a", "a"], ["d/b", "b"], ["d/e/c", "c"], ["x.log", "log"], ["t", "t"], ["real", "r"]]) await writeFile(join(src, p), body);
+  await symlink("a", join(src, "lnk"));
+  await symlink("real", join(src, "Dockerfile"));
+  let n = 0;
+  let base = join(root, "base");
+  let index = (await syncLocalTree(src, base, {})).index;
+  /** A sync into a new dest that, when opened, holds a copy of `base` (as a snapshot on it would). */
+  const lazy = async (opts: LocalSyncOptions = {}): Promise<{ opened: number; dir: string; index?: LocalTreeIndex }> => {
+    const dest = join(root, `dest${++n}`);
+    let opened = 0;
+    const openDest = async (): Promise<void> => {
+      opened++;
+      execFileSync("cp", ["-a", base, dest]);
+    };
+    const r = await syncLocalTree(src, dest, { ...opts, previousIndex: index, openDest });
+    const dir = opened > 0 ? dest : base;
+    if (opened === 0) await assert.rejects(lstat(dest), { code: "ENOENT" }, "dest is never made");
+    const fresh = join(root, `fresh${n}`);
+    await copyLocalTree(src, fresh, opts);
+    assert.deepEqual(await describeTree(dir), await describeTree(fresh));
+    if (r.index) assert.deepEqual(listingOf(r.index), await indexOfDisk(dir), "the index describes the result");
+    return { opened, dir, index: r.index };
+  };
+  const step = async (label: string, opts: LocalSyncOptions = {}): Promise<void> => {
+    const changed = await lazy(opts);
+    assert.equal(changed.opened, 1, `${label}: dest opened once`);
+    base = changed.dir;
+    index = changed.index;
+    if (index) assert.equal((await lazy(opts)).opened, 0, `${label}: nothing to do the next time`);
+  };
+  assert.equal((await lazy()).opened, 0, "no change: dest never opened");
+  await writeFile(join(src, "d/b"), "B");
+  await utimes(join(src, "d/b"), 5000, 5000);
+  await step("content and time");
+  await chmod(join(src, "d/e/c"), 0o600);
+  await step("mode");
+  await utimes(join(src, "a"), 7000, 7000);
+  await step("time only");
+  await writeFile(join(src, "d/e/new"), "new");
+  await step("a new file");
+  await rm(join(src, "x.log"));
+  await step("a removed file");
+  await rm(join(src, "lnk"));
+  await symlink("d/b", join(src, "lnk"));
+  await step("a symlink retarget");
+  await rm(join(src, "d/e"), { recursive: true });
+  await writeFile(join(src, "d/e"), "now a file");
+  await step("a directory that becomes a file");
+  await chmod(join(src, "d"), 0o750);
+  await step("a directory's own mode");
+  await step("an exclude pattern", { exclude: ["t"] });
+  await step("an include pattern", { include: ["d", "Dockerfile", "real"] });
+  // The walk already put the followed target in place: following it costs no open.
+  assert.equal((await lazy({ include: ["d", "Dockerfile", "real"], followPaths: ["Dockerfile"] })).opened, 0);
+  await step("no pattern");
+});

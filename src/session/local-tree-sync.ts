@@ -44,6 +44,8 @@ interface Sync {
    * on disk, not taken from `prior`, since a write may have changed their times.
    */
   touched: Set<string>;
+  /** Awaited before dest is first read or written: with an index, dest is opened only on first need. */
+  openDest: () => Promise<void>;
 }
 
 /** What is known of a dest directory while its children are synced. */
@@ -91,18 +93,30 @@ export async function syncLocalTree(src: string, dest: string, opts: LocalSyncOp
     prior: opts.previousIndex,
     next: new Map(),
     touched: new Set(),
+    openDest: onFirstCall(() => (opts.openDest ? opts.openDest() : mkdir(dest, { recursive: true }).then(() => undefined))),
   };
-  await mkdir(dest, { recursive: true });
+  // Without an index every entry is compared with dest, so it is needed at once.
+  if (!s.prior) await s.openDest();
   await syncDir(s, "", undefined, undefined, await rootDir(s));
   for (const p of opts.followPaths ?? []) await followSymlinkTarget(s, p);
   return s.next ? { ...s.stats, index: new LocalTreeIndex(s.next) } : s.stats;
 }
 
-/** The dest root before the sync: its names from the index when there is one (its group from dest). */
+/** Calls `fn` once, on the first call; later calls get the same promise. */
+function onFirstCall(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}
+
+/**
+ * The dest root before the sync: its names from the index when there is one. The group new entries get in
+ * it is then left unknown (they are chowned), so dest is not opened just to read it.
+ */
 async function rootDir(s: Sync): Promise<DestDir> {
   const listing = s.prior?.dir("");
-  if (!listing) return existingDir(s.before);
-  return { exists: true, names: listing, descs: listing, newGid: gidInside(await lstat(s.dest)) };
+  if (listing) return { exists: true, names: listing, descs: listing };
+  await s.openDest();
+  return existingDir(s.before);
 }
 
 /** An existing dest directory as the index shows it (it is 0:0, so a setgid one gives new entries group 0). */
@@ -215,7 +229,10 @@ async function syncDir(s: Sync, rel: string, incInfo: MatchInfo | undefined, exc
   }
   await forEachLimited(work, FANOUT, (fn) => fn());
   const gone = [...here.names.keys()].filter((n) => !wanted.has(n));
-  if (gone.length > 0) touch(s, rel);
+  if (gone.length > 0) {
+    touch(s, rel);
+    await s.openDest();
+  }
   await Promise.all(gone.map((n) => rm(join(s.dest, rel, n), { recursive: true, force: true })));
   return wanted.size > 0;
 }
@@ -227,18 +244,25 @@ async function syncSubdir(s: Sync, rel: string, st: Stats, have: string | null, 
   const madeGid = parent.exists ? parent.newGid : undefined;
   const dir = await s.io.run(async (): Promise<DestDir> => {
     if (have !== null && have.startsWith("d")) {
-      return (parent.descs && indexedDir(s, rel, have)) || existingDir(join(s.before, rel));
+      const indexed = parent.descs && indexedDir(s, rel, have);
+      if (indexed) return indexed;
+      await s.openDest();
+      return existingDir(join(s.before, rel));
     }
     if (have !== null) {
       touch(s, parentOf(rel));
+      await s.openDest();
       await rm(to, { force: true });
     }
     if (!selected) return { exists: false, names: NONE };
     touch(s, parentOf(rel));
+    await s.openDest();
     if (!parent.exists) await mkdir(dirname(to), { recursive: true });
     // Private until its children are in; its mode is set afterwards.
     await mkdir(to, 0o700);
-    return { exists: true, names: NONE, newGid: madeGid };
+    // A parent whose group is unknown (the root, with an index) is asked now that dest is open.
+    const gid = madeGid ?? (parent.exists ? gidInside(await lstat(dirname(to))) : undefined);
+    return { exists: true, names: NONE, newGid: gid };
   });
   const below = await syncDir(s, rel, incInfo, excInfo, dir);
   if (!below && !selected) {
@@ -249,7 +273,7 @@ async function syncSubdir(s: Sync, rel: string, st: Stats, have: string | null, 
   // The index shows it as the source has it and nothing was written at or below it: dest is as it was.
   if (!made && dir.descs !== undefined && have === describeEntry(st) && !s.touched.has(rel)) return true;
   touch(s, parentOf(rel));
-  await s.io.run(() => finishDir(s, to, st, made ? madeGid : undefined));
+  await s.io.run(() => finishDir(s, to, st, made ? dir.newGid : undefined));
   return true;
 }
 
@@ -258,6 +282,7 @@ async function syncSubdir(s: Sync, rel: string, st: Stats, have: string | null, 
  * did. `madeGid` is the group of a directory this sync created (its owner is us) and therefore not yet chmodded.
  */
 async function finishDir(s: Sync, to: string, st: Stats, madeGid: number | undefined): Promise<void> {
+  await s.openDest();
   const want = st.mode & 0o7777;
   if (madeGid !== undefined) {
     if (!(s.asRoot && madeGid === 0)) await chown(to, 0, 0);
@@ -320,6 +345,7 @@ async function syncEntry(s: Sync, rel: string, item: Item, here?: DestDir, have?
 }
 
 async function linkTo(s: Sync, rel: string, first: string): Promise<void> {
+  await s.openDest();
   const to = join(s.dest, rel);
   const [have, firstSt] = await Promise.all([lstatOrNull(to), lstat(first)]);
   if (have && have.ino === firstSt.ino) return;
@@ -333,9 +359,11 @@ async function syncOne(s: Sync, rel: string, item: Item, here?: DestDir, known?:
   const { st } = item;
   const from = join(s.src, rel);
   const to = join(s.dest, rel);
+  if (known === undefined) await s.openDest();
   const have = known === undefined ? await destDescription(to) : known;
   if (have === item.desc) return;
   touch(s, parentOf(rel));
+  await s.openDest();
   if (have !== null) await rm(to, { recursive: true, force: true });
   else if (!here?.exists) await mkdir(dirname(to), { recursive: true });
   // A new entry is ours; as root in a directory whose new entries get group 0, it is 0:0 already.
@@ -370,7 +398,9 @@ async function followSymlinkTarget(s: Sync, p: string): Promise<void> {
   const tst = await lstat(target);
   if (!tst.isFile()) return;
   const item: Item = { st: tst, desc: describeEntry(tst) };
+  // The walk recorded it as it is, so the walk put it in place: nothing to do (dest need not be opened).
+  if (s.next?.get(parentOf(rel) ?? "")?.get(basename(rel)) === item.desc) return;
   // A file the walk did not record as it is: the next index would not describe dest, so none is kept.
-  if (s.next?.get(parentOf(rel) ?? "")?.get(basename(rel)) !== item.desc) s.next = undefined;
+  s.next = undefined;
   await syncEntry(s, rel, item);
 }

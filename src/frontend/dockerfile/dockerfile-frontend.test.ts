@@ -65,8 +65,50 @@ test("a Dockerfile-specific ignore file wins and a custom filename is honoured",
     dockerfile: { "build.Dockerfile": "FROM scratch\nCOPY a /\n", "build.Dockerfile.dockerignore": "secret\n" },
   });
   const result = await createDockerfileFrontend().solve(bridge, { filename: "build.Dockerfile" }, {});
-  assert.equal(bridge.solved.length, 1);
+  // The context's .dockerignore is loaded at the same time (its absence here is no error), but not used.
+  assert.deepEqual(bridge.solved.map((s) => s.name), ["dockerfile", "context"]);
   assert.ok(new TextDecoder().decode(result.definition).includes("[\"secret\"]"));
+});
+
+test("the context's .dockerignore loads together with the Dockerfile; an unused one is waited for and its failure ignored", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown): void => void unhandled.push(err);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    const cases: Array<Record<string, string>> = [{ "Dockerfile": "FROM scratch\n", "Dockerfile.dockerignore": "x\n" }, {}];
+    for (const files of cases) {
+      const bridge = fakeBridge({ dockerfile: files });
+      const started: string[] = [];
+      let finishContext: (err: Error) => void = () => undefined;
+      let dockerfileDone: () => void = () => undefined;
+      const solve = bridge.solve.bind(bridge);
+      bridge.solve = async (def, o) => {
+        const ref = await solve(def, o);
+        started.push(ref.id);
+        if (ref.id === "context") {
+          // Fails only after the Dockerfile's load has completed: the frontend must still be waiting for it.
+          return new Promise((_, reject) => (finishContext = reject));
+        }
+        dockerfileDone();
+        return ref;
+      };
+      const dockerfileLoaded = new Promise<void>((resolve) => (dockerfileDone = resolve));
+      let settled = false;
+      const run = createDockerfileFrontend().solve(bridge, {}, {}).finally(() => (settled = true));
+      run.catch(() => undefined);
+      await dockerfileLoaded;
+      assert.deepEqual(started.sort(), ["context", "dockerfile"], "both loads are under way at once");
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(settled, false, "the frontend waits for the context's load");
+      finishContext(new GantryError("Unavailable", "context load failed"));
+      if ("Dockerfile" in files) await run;
+      else await assert.rejects(run, { code: "NotFound" }, "a missing Dockerfile is still the error reported");
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
 });
 
 test("errors carry the Dockerfile line; parser warnings go to bridge.warn", async () => {

@@ -27,24 +27,52 @@ export function createDockerfileFrontend(): Frontend {
   return { solve: solveDockerfile };
 }
 
+/** A solve started ahead of need: `ref` for who uses it, `settled` to wait for it either way. */
+interface Started {
+  ref: Promise<BridgeRef>;
+  settled: Promise<void>;
+}
+
 async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, string>,
   opts: { signal?: AbortSignal }): Promise<FrontendResult> {
   const signal = opts.signal;
   const filename = attrs.filename || DEFAULT_FILENAME;
   const dockerfileLocal = attrs.dockerfilekey || "dockerfile";
   const contextLocal = attrs.contextkey || "context";
-  const defRef = await bridge.solve(marshalDefinition(local(dockerfileLocal, {
+  const defRef = bridge.solve(marshalDefinition(local(dockerfileLocal, {
     followPaths: [filename, `${filename}.dockerignore`],
     sharedKeyHint: dockerfileLocal,
     customName: `[internal] load build definition from ${filename}`,
     differ: { type: "none" },
   })), signal ? { signal } : {});
+  // The context's .dockerignore loads together with the Dockerfile, as upstream's frontend does; it is
+  // used only when the Dockerfile has no ignore file of its own. `settled` handles its rejection, so an
+  // unused failure is never unhandled, and it is waited for so that no solve outlives this one.
+  const ref = bridge.solve(marshalDefinition(local(contextLocal, {
+    followPaths: [".dockerignore"],
+    sharedKeyHint: `${contextLocal}-dockerignore`,
+    customName: "[internal] load .dockerignore",
+    differ: { type: "none" },
+  })), signal ? { signal } : {});
+  const contextIgnore: Started = { ref, settled: ref.then(() => undefined, () => undefined) };
+  try {
+    return await solveWithIgnore(bridge, attrs, await defRef, contextIgnore, signal);
+  } finally {
+    await contextIgnore.settled;
+  }
+}
+
+/** The frontend once the Dockerfile's local is loaded (`defRef`); `contextIgnore` may still be loading. */
+async function solveWithIgnore(bridge: FrontendBridge, attrs: Record<string, string>, defRef: BridgeRef,
+  contextIgnore: Started, signal: AbortSignal | undefined): Promise<FrontendResult> {
+  const filename = attrs.filename || DEFAULT_FILENAME;
+  const contextLocal = attrs.contextkey || "context";
   const dockerfile = await bridge.readFile(defRef, filename);
   throwIfAborted(signal);
   // `# syntax=<image>` hands the whole build to that frontend image.
   const forwarded = await forwardSyntax(bridge, new TextDecoder().decode(dockerfile), attrs, signal ? { signal } : {});
   if (forwarded) return forwarded;
-  const loadIgnore = (): Promise<string | undefined> => readIgnoreFile(bridge, defRef, filename, contextLocal, signal);
+  const loadIgnore = (): Promise<string | undefined> => readIgnoreFile(bridge, defRef, filename, contextIgnore.ref);
   const resolveImageConfig = bridge.resolveImageConfig.bind(bridge);
   const requestId = attrs[REQUEST_ID_KEY];
   if (requestId !== undefined && requestId !== "") {
@@ -93,17 +121,11 @@ function targetPlatforms(attr: string | undefined): string[] {
 }
 
 /** `<filename>.dockerignore` beside the Dockerfile, else the context's `.dockerignore`; undefined when neither exists. */
-async function readIgnoreFile(bridge: FrontendBridge, defRef: BridgeRef, filename: string, contextLocal: string,
-  signal: AbortSignal | undefined): Promise<string | undefined> {
+async function readIgnoreFile(bridge: FrontendBridge, defRef: BridgeRef, filename: string,
+  contextIgnore: Promise<BridgeRef>): Promise<string | undefined> {
   const own = await readOptional(bridge, defRef, `${filename}.dockerignore`);
   if (own !== undefined) return own;
-  const ctxRef = await bridge.solve(marshalDefinition(local(contextLocal, {
-    followPaths: [".dockerignore"],
-    sharedKeyHint: `${contextLocal}-dockerignore`,
-    customName: "[internal] load .dockerignore",
-    differ: { type: "none" },
-  })), signal ? { signal } : {});
-  return readOptional(bridge, ctxRef, ".dockerignore");
+  return readOptional(bridge, await contextIgnore, ".dockerignore");
 }
 
 async function readOptional(bridge: FrontendBridge, ref: Awaited<ReturnType<FrontendBridge["solve"]>>,
