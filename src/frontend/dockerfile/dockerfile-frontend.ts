@@ -27,10 +27,10 @@ export function createDockerfileFrontend(): Frontend {
   return { solve: solveDockerfile };
 }
 
-/** A solve started ahead of need: `ref` for who uses it, `settled` to wait for it either way. */
-interface Started {
-  ref: Promise<BridgeRef>;
-  settled: Promise<void>;
+/** The context's .dockerignore load, started at most once: `ref` starts it, `settled` waits for it if started. */
+interface ContextIgnore {
+  ref(): Promise<BridgeRef>;
+  settled(): Promise<void>;
 }
 
 async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, string>,
@@ -45,26 +45,32 @@ async function solveDockerfile(bridge: FrontendBridge, attrs: Record<string, str
     customName: `[internal] load build definition from ${filename}`,
     differ: { type: "none" },
   })), signal ? { signal } : {});
-  // The context's .dockerignore loads together with the Dockerfile, as upstream's frontend does; it is
-  // used only when the Dockerfile has no ignore file of its own. `settled` handles its rejection, so an
-  // unused failure is never unhandled, and it is waited for so that no solve outlives this one.
-  const ref = bridge.solve(marshalDefinition(local(contextLocal, {
+  const contextIgnore = contextIgnoreLoad(bridge, contextLocal, signal);
+  // A build loads the context's .dockerignore together with the Dockerfile, as upstream's frontend does
+  // (used only when the Dockerfile has no ignore file of its own); subrequests load it only if lint asks.
+  if (!attrs[REQUEST_ID_KEY]) void contextIgnore.ref().catch(() => undefined);
+  try {
+    return await solveWithIgnore(bridge, attrs, await defRef, contextIgnore, signal);
+  } finally {
+    // No solve outlives this one, used or not.
+    await contextIgnore.settled();
+  }
+}
+
+function contextIgnoreLoad(bridge: FrontendBridge, contextLocal: string, signal: AbortSignal | undefined): ContextIgnore {
+  let started: Promise<BridgeRef> | undefined;
+  const ref = (): Promise<BridgeRef> => (started ??= bridge.solve(marshalDefinition(local(contextLocal, {
     followPaths: [".dockerignore"],
     sharedKeyHint: `${contextLocal}-dockerignore`,
     customName: "[internal] load .dockerignore",
     differ: { type: "none" },
-  })), signal ? { signal } : {});
-  const contextIgnore: Started = { ref, settled: ref.then(() => undefined, () => undefined) };
-  try {
-    return await solveWithIgnore(bridge, attrs, await defRef, contextIgnore, signal);
-  } finally {
-    await contextIgnore.settled;
-  }
+  })), signal ? { signal } : {}));
+  return { ref, settled: async () => { await started?.catch(() => undefined); } };
 }
 
 /** The frontend once the Dockerfile's local is loaded (`defRef`); `contextIgnore` may still be loading. */
 async function solveWithIgnore(bridge: FrontendBridge, attrs: Record<string, string>, defRef: BridgeRef,
-  contextIgnore: Started, signal: AbortSignal | undefined): Promise<FrontendResult> {
+  contextIgnore: ContextIgnore, signal: AbortSignal | undefined): Promise<FrontendResult> {
   const filename = attrs.filename || DEFAULT_FILENAME;
   const contextLocal = attrs.contextkey || "context";
   const dockerfile = await bridge.readFile(defRef, filename);
@@ -122,10 +128,10 @@ function targetPlatforms(attr: string | undefined): string[] {
 
 /** `<filename>.dockerignore` beside the Dockerfile, else the context's `.dockerignore`; undefined when neither exists. */
 async function readIgnoreFile(bridge: FrontendBridge, defRef: BridgeRef, filename: string,
-  contextIgnore: Promise<BridgeRef>): Promise<string | undefined> {
+  contextIgnore: () => Promise<BridgeRef>): Promise<string | undefined> {
   const own = await readOptional(bridge, defRef, `${filename}.dockerignore`);
   if (own !== undefined) return own;
-  return readOptional(bridge, await contextIgnore, ".dockerignore");
+  return readOptional(bridge, await contextIgnore(), ".dockerignore");
 }
 
 async function readOptional(bridge: FrontendBridge, ref: Awaited<ReturnType<FrontendBridge["solve"]>>,
