@@ -278,7 +278,7 @@ function withBuildArgDefaults(exports: ControlSolveRequest["exports"], attrs: Re
 export async function openController(opts: ControllerOptions = {}): Promise<Controller> {
   const root = opts.root ?? defaultRoot();
   const unlock = await lockStateDir(root, {
-    onWait: (pid) => process.stderr.write(`waiting for process ${pid}, which is using ${root}\n`),
+    onWait: (pid) => process.stderr.write(`waiting for ${pid ? `process ${pid}` : "another process"}, which is using ${root}\n`),
   });
   try {
     await resetTransientState(root, join(root, "executor", "runc"));

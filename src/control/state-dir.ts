@@ -1,6 +1,7 @@
 // The engine's state directory: where it is, one process at a time, and what a new process clears.
 import { execFile } from "node:child_process";
-import { mkdir, open, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -14,41 +15,49 @@ export function defaultRoot(): string {
   return join(process.env.XDG_DATA_HOME ?? join(homedir(), ".local/share"), "gantry");
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoOf(err) === "EPERM";
-  }
+/**
+ * Binds the abstract unix socket that stands for `root`'s lock; undefined when another process holds it.
+ * The kernel lets one socket hold a name and frees it when its process dies, kill -9 included, so there is
+ * no stale lock to judge and no window in which two processes both think they hold it.
+ */
+function tryBind(name: string): Promise<Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (err) => (errnoOf(err) === "EADDRINUSE" ? resolve(undefined) : reject(err)));
+    server.listen(name, () => resolve(server));
+  });
 }
 
 /**
- * Takes the state directory's lock (a file holding our pid), waiting while another live process holds it.
- * A lock left by a dead process (kill -9) is taken over. Returns the release function.
+ * Takes the state directory's lock, waiting while another process holds it. The lock is an abstract
+ * socket named after the directory's device and inode (any spelling of the path finds it); `<root>/lock`
+ * holds the holder's pid, only to say whom we wait for. Returns the release function.
  */
 export async function lockStateDir(root: string, opts: { signal?: AbortSignal; onWait?: (pid: number) => void } = {}): Promise<() => Promise<void>> {
   await mkdir(root, { recursive: true, mode: 0o711 });
-  const path = join(root, "lock");
+  const { dev, ino } = await stat(root);
+  const name = `\0gantry-state-lock:${dev}:${ino}`;
+  const pidFile = join(root, "lock");
   let warned = false;
   for (;;) {
     throwIfAborted(opts.signal);
+    let server: Server | undefined;
     try {
-      const fh = await open(path, "wx");
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return () => rm(path, { force: true });
+      server = await tryBind(name);
     } catch (err) {
-      if (errnoOf(err) !== "EEXIST") throw new GantryError("Unavailable", `Cannot lock the state directory ${root}: ${errnoOf(err) ?? err}.`, { cause: err });
+      throw new GantryError("Unavailable", `Cannot lock the state directory ${root}: ${errnoOf(err) ?? err}.`, { cause: err });
     }
-    const pid = Number((await readFile(path, "utf8").catch(() => "")).trim());
-    if (!pid || !isAlive(pid)) {
-      // The holder died without cleaning up; its lock is void. Removing it races only with another
-      // process doing the same, and `wx` above lets exactly one of us win.
-      await rm(path, { force: true });
-      continue;
+    if (server) {
+      const held = server;
+      held.unref(); // the lock must not keep the process alive
+      await writeFile(pidFile, String(process.pid));
+      return async () => {
+        // The pid goes first: the next holder writes its own only after the socket is free.
+        await rm(pidFile, { force: true });
+        await new Promise<void>((r) => held.close(() => r()));
+      };
     }
-    if (!warned) opts.onWait?.(pid);
+    if (!warned) opts.onWait?.(Number((await readFile(pidFile, "utf8").catch(() => "")).trim()) || 0);
     warned = true;
     await new Promise((r) => setTimeout(r, 100));
   }
