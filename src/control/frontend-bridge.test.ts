@@ -67,6 +67,9 @@ test("a one-layer overlay result is read in place, without a mount", async () =>
     assert.equal((await bridge.statFile(ref, "link")).linkname, "sub/a.txt");
     await assert.rejects(bridge.readFile(ref, "Dockerfile.dockerignore"), (err: unknown) => codeOf(err) === "NotFound");
     await assert.rejects(bridge.readFile(ref, "Dockerfile/x"), (err: unknown) => codeOf(err) === "NotFound");
+    // A directory where a file is wanted (a .dockerignore that is a directory) is a sentence naming it.
+    await assert.rejects(bridge.readFile(ref, "sub"), (err: unknown) => codeOf(err) === "InvalidArgument" &&
+      (err as Error).message === "Cannot read sub: it is a directory, not a file.");
     assert.equal(mounts(), 0);
   });
 });

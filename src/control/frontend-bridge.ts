@@ -114,6 +114,7 @@ export class EngineBridge implements FrontendBridge, FrontendCaller {
         }
       } catch (err) {
         if (errnoOf(err) === "ENOENT" || errnoOf(err) === "ENOTDIR") throw notFound(path, err);
+        if (errnoOf(err) === "EISDIR") throw new GantryError("InvalidArgument", `Cannot read ${path}: it is a directory, not a file.`, { cause: err });
         throw err;
       }
     });
