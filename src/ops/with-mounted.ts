@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { ImmutableRef, MutableRef, RefManager, RefOptions } from "../cache/ref-manager.js";
 import { mountAll, unmountAll } from "../snapshot/mount.js";
 import { removeDir } from "../snapshot/remove-dir.js";
+import { GantryError } from "../util/errors.js";
 
 export async function withMounted<T>(mutable: MutableRef, tmpDir: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpDir, "mnt-"));
@@ -30,20 +31,22 @@ export async function fillSnapshot<T>(refs: RefManager, tmpDir: string, opts: {
   commit?: RefOptions;
   signal?: AbortSignal;
 }): Promise<{ ref: ImmutableRef; value: T }> {
-  const mutable = await refs.newMutable(opts.parent, { signal: opts.signal });
-  let value: T;
-  try {
-    value = await withMounted(mutable, tmpDir, opts.fill);
-  } catch (err) {
-    await mutable.release();
-    throw err;
-  }
-  return { ref: await mutable.commit(opts.commit), value };
+  const { ref, value } = await fillSnapshotOnDemand(refs, tmpDir, {
+    ...opts,
+    fill: async (dir, open) => {
+      await open();
+      return opts.fill(dir);
+    },
+  });
+  // Opened before the fill ran, so a snapshot was always made.
+  if (ref === null) throw new GantryError("Internal", "A filled snapshot was never made.");
+  return { ref, value };
 }
 
 /**
- * `fillSnapshot` for a fill that may write nothing: `fill` gets the path the snapshot will be mounted on
- * (nothing is there yet) and `open`, which it must await before its first read or write of that path.
+ * The lazy form of `fillSnapshot`, for a fill that may write nothing: `fill` gets the path the snapshot
+ * will be mounted on (nothing is there yet) and `open`, which it must await before its first read or
+ * write of that path.
  * The snapshot is made and mounted on the first `open` only; a fill that never opens costs no snapshot,
  * mount or directory, and the result's `ref` is then null.
  */

@@ -118,12 +118,12 @@ export class DiffCopyWriter {
     const creatable = isDirGoMode(stat.mode) || isSymlinkGoMode(stat.mode) || isRegularGoMode(stat.mode);
     // Fifos and devices cannot be made from Node: left out, and whatever dest has there is pruned.
     if (!creatable) return false;
-    if (this.#closed && this.#needsDest(stat)) return this.#openDest().then(() => this.entry(stat));
-    this.#listed.add(stat.path);
-    const abs = join(this.#dest, stat.path);
     const parent = parentOf(stat.path);
     const name = stat.path.slice(parent === "" ? 0 : parent.length + 1);
     const desc = describeListed(stat, this.#owner(stat));
+    if (this.#closed && this.#needsDest(stat, parent, name, desc)) return this.#openDest().then(() => this.entry(stat));
+    this.#listed.add(stat.path);
+    const abs = join(this.#dest, stat.path);
     this.#next?.add(parent, name, desc, stat.path);
     if (this.#prior) return this.#indexedEntry(stat, abs, parent, name, desc);
     let have = this.#made.has(parent) ? undefined : lstatSync(abs, { throwIfNoEntry: false });
@@ -158,11 +158,9 @@ export class DiffCopyWriter {
    * Whether applying `stat` (index mode) touches dest: anything not described in the index exactly as
    * listed (a directory whose metadata differs is set in `finish`), and every hard link (checked on disk).
    */
-  #needsDest(stat: Stat): boolean {
+  #needsDest(stat: Stat, parent: string, name: string, desc: string): boolean {
     if (stat.linkname !== "" && !isSymlinkGoMode(stat.mode)) return true;
-    const parent = parentOf(stat.path);
-    const name = stat.path.slice(parent === "" ? 0 : parent.length + 1);
-    return this.#prior?.dir(parent)?.get(name) !== describeListed(stat, this.#owner(stat));
+    return this.#prior?.dir(parent)?.get(name) !== desc;
   }
 
   /** `entry` when an index tells what dest holds: equal descriptions mean equal entries; dest is not read. */
